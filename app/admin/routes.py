@@ -1,0 +1,1 @@
+from app.admin import bp  # noqa: F401

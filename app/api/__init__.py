@@ -1,0 +1,2 @@
+def register_api(app):
+    """Registered by the API module once written."""

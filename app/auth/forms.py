@@ -1,0 +1,77 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from app import reference
+from app.reference import OrgKind
+from app.services import credit_code
+
+
+def valid_credit_code(form, field):
+    if not credit_code.is_valid(field.data or ""):
+        raise ValidationError(_l("This unified social credit code is not valid (18 characters, "
+                                 "last one a check character)."))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class RegisterForm(FlaskForm):
+    mode = RadioField(_l("I want to"), choices=[
+        ("new", _l("Register a new organisation")),
+        ("join", _l("Join an organisation already registered")),
+    ], default="new")
+    credit_code = StringField(_l("Unified social credit code"),
+                              validators=[DataRequired(), Length(18, 18), valid_credit_code],
+                              filters=[lambda v: (v or "").strip().upper()])
+    org_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=120)])
+    org_kind = SelectField(_l("Organisation type"), choices=[], validators=[Optional()])
+    district_code = SelectField(_l("District"), choices=[], validators=[Optional()])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=60)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password2 = PasswordField(_l("Repeat password"),
+                              validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
+    agree = BooleanField(_l("I confirm that the information is true and that I am authorised "
+                            "by my organisation."), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org_kind.choices = [(k.value, reference.label(k)) for k in OrgKind if k is not OrgKind.government]
+        self.district_code.choices = [("", "—")] + reference.district_choices()
+
+    def validate_org_name(self, field):
+        if self.mode.data == "new" and not (field.data or "").strip():
+            raise ValidationError(_l("This field is required."))
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password2 = PasswordField(_l("Repeat password"),
+                              validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    title = StringField(_l("Position"), validators=[Optional(), Length(max=60)])
+    locale = SelectField(_l("Language"), choices=[("zh", "中文"), ("en", "English")])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password2 = PasswordField(_l("Repeat new password"),
+                              validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=60)])

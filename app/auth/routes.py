@@ -1,0 +1,176 @@
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import (
+    ForgotForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+    TokenForm,
+)
+from app.extensions import db, limiter
+from app.forms import show_errors
+from app.reference import OrgKind
+from app.services import accounts
+from app.services.errors import ValidationFailed
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("main.index")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None or not user.is_active:
+            db.session.commit()  # keep the failed-login audit row
+            flash(_("Wrong e-mail or password, or the account is deactivated."), "danger")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()
+        session["sid"] = accounts.start_session(user)
+        session["lang"] = user.locale
+        session.permanent = True
+        login_user(user)
+        db.session.commit()
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    accounts.end_session(session.get("sid"))
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        common = dict(email=form.email.data, name=form.name.data, password=form.password.data,
+                      phone=form.phone.data or None, locale=session.get("lang", "zh"))
+        try:
+            if form.mode.data == "join":
+                accounts.register_member(credit_code_value=form.credit_code.data, **common)
+            else:
+                accounts.register_organization(
+                    org_name=form.org_name.data, credit_code_value=form.credit_code.data,
+                    kind=OrgKind(form.org_kind.data), district_code=form.district_code.data or None,
+                    **common)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Registration received. You can log in now; an administrator will verify "
+                    "your account before you can submit needs or express interest."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("If an account exists for this address, we have sent it a link to reset the "
+                "password."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        flash(_("This link is invalid, expired or already used. Ask for a new one."), "danger")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user, form.password.data)
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. Please log in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        accounts.update_profile(current_user, name=form.name.data, phone=form.phone.data or None,
+                                title=form.title.data or None, locale=form.locale.data)
+        session["lang"] = current_user.locale
+        db.session.commit()
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=PasswordForm(),
+                           token_form=TokenForm(), tokens=accounts.user_tokens(current_user),
+                           new_token=session.pop("new_token", None))
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, current=form.current_password.data,
+                                     new=form.password.data, keep_session=session.get("sid"))
+        except ValidationFailed as exc:
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. Your other sessions were logged out."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
+                           password_form=form, token_form=TokenForm(),
+                           tokens=accounts.user_tokens(current_user), new_token=None), 422
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        secret, _row = accounts.create_api_token(current_user, form.name.data)
+        db.session.commit()
+        session["new_token"] = secret
+        flash(_("Copy the new token now: it will not be shown again."), "warning")
+    return redirect(url_for("auth.profile") + "#tokens")
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    accounts.revoke_api_token(token_id, by=current_user)
+    db.session.commit()
+    flash(_("The token has been revoked."), "info")
+    return redirect(url_for("auth.profile") + "#tokens")

@@ -1,0 +1,75 @@
+"""flask commands: users, tokens, demo data."""
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from app.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.group()
+    def tokens():
+        """API tokens."""
+
+    @tokens.command("create")
+    @click.argument("email")
+    @click.option("--name", default="cli", help="A name to recognise the token by.")
+    def create_token(email, name):
+        """Create an API token for EMAIL and print it (shown only once)."""
+        from app.services import accounts
+
+        user = accounts.find_user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"no user with e-mail {email}")
+        secret, _row = accounts.create_api_token(user, name)
+        db.session.commit()
+        click.echo(secret)
+
+    @app.cli.group()
+    def users():
+        """User accounts."""
+
+    @users.command("create-admin")
+    @click.argument("email")
+    @click.option("--name", default="管理员")
+    @click.password_option()
+    def create_admin(email, name, password):
+        """Create a verified administrator in the city's government organisation."""
+        from app.models import Organization, OrgStatus, Role, User, UserStatus
+        from app.models.base import utcnow
+        from app.reference import OrgKind
+        from app.services import accounts
+
+        if accounts.find_user_by_email(email):
+            raise click.ClickException(f"{email} already exists")
+        org = db.session.scalar(sa.select(Organization).where(Organization.kind == OrgKind.government))
+        if org is None:
+            org = Organization(name="成都市发展和改革委员会", short_name="市发改委",
+                               credit_code="11510100008921463C", kind=OrgKind.government,
+                               status=OrgStatus.verified, verified_at=utcnow())
+            db.session.add(org)
+        accounts.check_password_strength(password, email)
+        user = User(email=email.lower(), name=name, org=org, role=Role.admin, status=UserStatus.active)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"administrator {email} created")
+
+    @app.cli.group()
+    def demo():
+        """Demo data."""
+
+    @demo.command("load")
+    def demo_load():
+        """Load realistic Chengdu demo data (idempotent) and print the demo accounts."""
+        from app.demo import load_demo
+
+        created = load_demo()
+        db.session.commit()
+        click.echo("Demo data " + ("loaded." if created else "already present."))
+        from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+        click.echo("Demo accounts (password %s):" % DEMO_PASSWORD)
+        for email, role in DEMO_ACCOUNTS:
+            click.echo(f"  {email:<20} {role}")

@@ -1,0 +1,18 @@
+"""Form helpers shared by every area."""
+
+from flask_wtf import FlaskForm
+
+from app.services.errors import ValidationFailed
+
+
+def show_errors(form: FlaskForm, exc: ValidationFailed) -> None:
+    """Attach a service's field errors to the form, so the page shows them in place and
+    keeps what the user typed. Errors on fields the form lacks go to form.form_errors."""
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        target = field.errors if field is not None else form.form_errors
+        if isinstance(target, tuple):
+            target = list(target)
+            if field is not None:
+                field.errors = target
+        target.extend(str(m) for m in messages)

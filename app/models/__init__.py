@@ -1,0 +1,32 @@
+"""All models, imported here so that Alembic and the app see every table."""
+
+from app.models.attachment import Attachment
+from app.models.audit import AuditEntry
+from app.models.need import (
+    CLOSED_NEED_STATUSES,
+    EDITABLE_NEED_STATUSES,
+    NEED_TRANSITIONS,
+    FinancingNeed,
+    NeedInstrument,
+    NeedStatus,
+)
+from app.models.notification import Notification
+from app.models.organization import ORG_STATUS_TRANSITIONS, Organization, OrgStatus
+from app.models.project import Project
+from app.models.user import (
+    USER_STATUS_TRANSITIONS,
+    ApiToken,
+    Role,
+    User,
+    UserSession,
+    UserStatus,
+    hash_token,
+)
+
+__all__ = [
+    "Attachment", "AuditEntry", "CLOSED_NEED_STATUSES", "EDITABLE_NEED_STATUSES",
+    "NEED_TRANSITIONS", "FinancingNeed", "NeedInstrument", "NeedStatus", "Notification",
+    "ORG_STATUS_TRANSITIONS", "Organization", "OrgStatus", "Project",
+    "USER_STATUS_TRANSITIONS", "ApiToken", "Role", "User", "UserSession", "UserStatus",
+    "hash_token",
+]

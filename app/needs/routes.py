@@ -1,0 +1,1 @@
+from app.needs import bp  # noqa: F401

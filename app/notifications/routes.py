@@ -1,0 +1,34 @@
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.notifications import bp
+from app.services import notifications
+
+
+@bp.get("/")
+@login_required
+def index():
+    page = db.paginate(notifications.inbox(current_user), page=request.args.get("page", 1, type=int),
+                       per_page=20, error_out=False)
+    items = [(n, *notifications.render(n.kind, n.params)) for n in page.items]
+    return render_template("notifications/index.html", page=page, items=items)
+
+
+@bp.post("/<int:notification_id>/read")
+@login_required
+def read(notification_id):
+    notifications.mark_read(current_user, notification_id)
+    db.session.commit()
+    target = request.form.get("next") or url_for("notifications.index")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("notifications.index")
+    return redirect(target)
+
+
+@bp.post("/read-all")
+@login_required
+def read_all():
+    notifications.mark_read(current_user)
+    db.session.commit()
+    return redirect(url_for("notifications.index"))

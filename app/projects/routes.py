@@ -1,0 +1,1 @@
+from app.projects import bp  # noqa: F401

@@ -1,0 +1,353 @@
+"""Organisations, users, sessions, password resets and API tokens."""
+
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.extensions import db
+from app.models import (
+    ApiToken,
+    Organization,
+    OrgStatus,
+    Role,
+    User,
+    UserSession,
+    UserStatus,
+    hash_token,
+)
+from app.models.base import utcnow
+from app.reference import INSTITUTION_KINDS, OrgKind
+from app.services import audit, credit_code
+from app.services.errors import NotAllowed, NotFound, ValidationFailed
+from app.services.notifications import notify
+from app.services.permissions import require
+from app.services.workflow import move
+
+RESET_SALT = "password-reset"
+TOKEN_PREFIX = "cp_"
+
+
+def role_for_kind(kind: OrgKind) -> Role:
+    if kind is OrgKind.government:
+        return Role.admin
+    return Role.institution if kind in INSTITUTION_KINDS else Role.owner
+
+
+def check_password_strength(password: str, email: str = "") -> None:
+    if (
+        len(password) < 8
+        or password.isdigit()
+        or password.isalpha()
+        or password.lower() == (email or "").lower()
+    ):
+        raise ValidationFailed(
+            errors={"password": [_l("Use at least 8 characters, mixing letters and digits.")]}
+        )
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.lower()))
+
+
+def find_org_by_code(code: str) -> Organization | None:
+    return db.session.scalar(
+        sa.select(Organization).where(Organization.credit_code == credit_code.normalize(code))
+    )
+
+
+def _new_user(org: Organization, *, email, name, password, phone=None, locale="zh") -> User:
+    if find_user_by_email(email):
+        raise ValidationFailed(errors={"email": [_l("An account with this e-mail already exists.")]})
+    check_password_strength(password, email)
+    user = User(email=email.strip().lower(), name=name.strip(), phone=phone, org=org,
+                role=role_for_kind(org.kind), status=UserStatus.pending, locale=locale)
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+def register_organization(*, org_name, credit_code_value, kind: OrgKind, email, name,
+                          password, phone=None, district_code=None, locale="zh") -> User:
+    """A new organisation and its first user, both awaiting verification."""
+    code = credit_code.normalize(credit_code_value)
+    if not credit_code.is_valid(code):
+        raise ValidationFailed(errors={"credit_code": [_l("This unified social credit code is not valid.")]})
+    if find_org_by_code(code):
+        raise ValidationFailed(errors={"credit_code": [
+            _l("This organisation is already registered: ask to join it instead.")]})
+    if kind is OrgKind.government:
+        raise NotAllowed()
+    org = Organization(name=org_name.strip(), credit_code=code, kind=kind,
+                       status=OrgStatus.pending, district_code=district_code)
+    db.session.add(org)
+    user = _new_user(org, email=email, name=name, password=password, phone=phone, locale=locale)
+    db.session.flush()
+    audit.record("organization.register", org, by=user, after={"name": org.name, "kind": kind.value})
+    return user
+
+
+def register_member(*, credit_code_value, email, name, password, phone=None, locale="zh") -> User:
+    """Ask to join an existing, verified organisation."""
+    org = find_org_by_code(credit_code_value)
+    if not credit_code.is_valid(credit_code_value):
+        raise ValidationFailed(errors={"credit_code": [_l("This unified social credit code is not valid.")]})
+    if org is None:
+        raise ValidationFailed(errors={"credit_code": [
+            _l("No organisation is registered with this code: register it instead.")]})
+    if not org.is_verified:
+        raise ValidationFailed(errors={"credit_code": [
+            _l("This organisation has not been verified yet; try again once it is.")]})
+    user = _new_user(org, email=email, name=name, password=password, phone=phone, locale=locale)
+    db.session.flush()
+    audit.record("user.register", user, by=user, after={"org_id": org.id})
+    return user
+
+
+def active_admins() -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User).join(User.org).where(
+            User.role == Role.admin, User.status == UserStatus.active,
+            Organization.status == OrgStatus.verified)
+    ))
+
+
+# ---- verification by admins ---------------------------------------------------------
+def verify_organization(org: Organization, *, by: User) -> None:
+    require(by, "verify", org)
+    move(org, OrgStatus.verified, by=by)
+    org.status_reason = None
+    org.verified_at = utcnow()
+    founders = [u for u in org.users if u.status is UserStatus.pending]
+    for user in founders:
+        move(user, UserStatus.active, by=by)
+    notify(org.users, "org_verified", {"org": org.name}, link="/")
+
+
+def reject_organization(org: Organization, *, reason: str, by: User) -> None:
+    require(by, "verify", org)
+    if not (reason or "").strip():
+        raise ValidationFailed(errors={"reason": [_l("Give a reason.")]})
+    move(org, OrgStatus.rejected, by=by, note=reason)
+    org.status_reason = reason
+    notify(org.users, "org_rejected", {"org": org.name, "reason": reason}, link="/")
+
+
+def deactivate_organization(org: Organization, *, reason: str, by: User) -> None:
+    require(by, "verify", org)
+    move(org, OrgStatus.deactivated, by=by, note=reason)
+    org.status_reason = reason
+    for user in org.users:
+        end_all_sessions(user)
+
+
+def reactivate_organization(org: Organization, *, by: User) -> None:
+    require(by, "verify", org)
+    move(org, OrgStatus.verified, by=by)
+    org.status_reason = None
+
+
+def verify_user(user: User, *, by: User) -> None:
+    require(by, "verify", user)
+    move(user, UserStatus.active, by=by)
+    user.status_reason = None
+    notify([user], "user_verified", {"org": user.org.name}, link="/")
+
+
+def reject_user(user: User, *, reason: str, by: User) -> None:
+    require(by, "verify", user)
+    if not (reason or "").strip():
+        raise ValidationFailed(errors={"reason": [_l("Give a reason.")]})
+    move(user, UserStatus.rejected, by=by, note=reason)
+    user.status_reason = reason
+    notify([user], "user_rejected", {"org": user.org.name, "reason": reason}, link="/")
+
+
+def deactivate_user(user: User, *, reason: str, by: User) -> None:
+    require(by, "deactivate", user)
+    move(user, UserStatus.deactivated, by=by, note=reason)
+    user.status_reason = reason
+    end_all_sessions(user)
+    for token in user_tokens(user):
+        token.revoked_at = token.revoked_at or utcnow()
+
+
+def reactivate_user(user: User, *, by: User) -> None:
+    require(by, "deactivate", user)
+    move(user, UserStatus.active, by=by)
+    user.status_reason = None
+
+
+def set_role(user: User, role: Role, *, by: User) -> None:
+    """Admins appoint experts (from institutions) and other admins."""
+    require(by, "verify", user)
+    allowed = {Role.owner} if user.org.kind is OrgKind.owner else (
+        {Role.admin} if user.org.kind is OrgKind.government else {Role.institution, Role.expert})
+    if role not in allowed:
+        raise ValidationFailed(errors={"role": [_l("This role does not fit the user's organisation.")]})
+    audit.record("user.role", user, by=by, before={"role": user.role.value}, after={"role": role.value})
+    user.role = role
+
+
+# ---- login sessions --------------------------------------------------------------------
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user_by_email(email or "")
+    if user is None:
+        # Same work as a real check, so timing does not reveal which e-mails exist.
+        User(password_hash="scrypt:32768:8:1$x$0").check_password(password or "")
+        return None
+    if not user.check_password(password or ""):
+        audit.record("user.login_failed", user, by=None)
+        return None
+    return user
+
+
+def start_session(user: User) -> str:
+    token = UserSession.new_token()
+    ip = request.remote_addr if has_request_context() else None
+    agent = request.user_agent.string[:200] if has_request_context() else None
+    db.session.add(UserSession(user=user, token_hash=hash_token(token), ip=ip, user_agent=agent))
+    user.last_login_at = utcnow()
+    audit.record("user.login", user, by=user)
+    return token
+
+
+def session_user(token: str | None) -> User | None:
+    if not token:
+        return None
+    row = db.session.scalar(
+        sa.select(UserSession).where(
+            UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+    )
+    if row is None or not row.user.is_active:
+        return None
+    return row.user
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_all_sessions(user: User, *, keep: str | None = None) -> None:
+    query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep:
+        query = query.where(UserSession.token_hash != hash_token(keep))
+    db.session.execute(query.values(ended_at=utcnow()))
+
+
+# ---- passwords -----------------------------------------------------------------------------
+def change_password(user: User, *, current: str, new: str, keep_session: str | None = None) -> None:
+    if not user.check_password(current):
+        raise ValidationFailed(errors={"current_password": [_l("The current password is wrong.")]})
+    check_password_strength(new, user.email)
+    user.set_password(new)
+    end_all_sessions(user, keep=keep_session)
+    audit.record("user.password_changed", user, by=user)
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def make_reset_token(user: User) -> str:
+    # The password hash's tail is part of the payload: once the password changes the
+    # token no longer matches, which makes it single use.
+    return _reset_serializer().dumps({"uid": user.id, "ph": user.password_hash[-16:]})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.is_active or user.password_hash[-16:] != data.get("ph"):
+        return None
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if the account exists; say nothing either way."""
+    from flask import url_for
+    from flask_babel import force_locale
+
+    from app.services import mail
+
+    user = find_user_by_email(email or "")
+    if user is None or not user.is_active:
+        return
+    link = current_app.config["SITE_URL"].rstrip("/") + url_for(
+        "auth.reset_password", token=make_reset_token(user))
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    with force_locale(user.locale or "zh"):
+        mail.queue(
+            user.email,
+            str(_l("[CityPartner] Reset your password")),
+            str(_l("Open this link within %(minutes)d minutes to choose a new password:\n\n"
+                   "%(link)s\n\nIf you did not ask for this, ignore this message; your password "
+                   "stays unchanged.")) % {"minutes": minutes, "link": link},
+        )
+    audit.record("user.password_reset_requested", user, by=None)
+
+
+def reset_password(user: User, new: str) -> None:
+    check_password_strength(new, user.email)
+    user.set_password(new)
+    end_all_sessions(user)
+    audit.record("user.password_reset", user, by=user)
+
+
+def update_profile(user: User, *, name: str, phone: str | None, title: str | None, locale: str) -> None:
+    before = audit.snapshot(user, ("name", "phone", "title", "locale"))
+    user.name, user.phone, user.title = name.strip(), phone, title
+    if locale in current_app.config["LANGUAGES"]:
+        user.locale = locale
+    b, a = audit.changed(before, audit.snapshot(user, ("name", "phone", "title", "locale")))
+    if a:
+        audit.record("user.profile", user, by=user, before=b, after=a)
+
+
+# ---- API tokens ------------------------------------------------------------------------------
+def user_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())))
+
+
+def create_api_token(user: User, name: str, *, by: User | None = None) -> tuple[str, ApiToken]:
+    """Returns the token itself (shown once) and its stored, hashed record."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user=user, name=(name or "API").strip()[:60], token_hash=hash_token(secret),
+                   prefix=secret[:10])
+    db.session.add(row)
+    db.session.flush()
+    audit.record("api_token.create", row, by=by or user, after={"name": row.name, "prefix": row.prefix})
+    return secret, row
+
+
+def revoke_api_token(token_id: int, *, by: User) -> None:
+    row = db.session.get(ApiToken, token_id)
+    if row is None or (row.user_id != by.id):
+        raise NotFound()
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record("api_token.revoke", row, by=by)
+
+
+def user_for_api_token(secret: str | None) -> User | None:
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    row = db.session.scalar(sa.select(ApiToken).where(
+        ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.is_active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
+    return row.user

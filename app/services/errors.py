@@ -1,0 +1,45 @@
+"""Domain errors, mapped to responses once, in app/errors.py."""
+
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    status_code = 400
+    default_message = _l("The request could not be completed.")
+
+    def __init__(self, message=None, *, errors: dict | None = None):
+        self.message = message or self.default_message
+        self.errors = errors or {}
+        super().__init__(str(self.message))
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the user may not know that it does."""
+
+    status_code = 404
+    default_message = _l("Not found.")
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+    default_message = _l("You are not allowed to do this.")
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+    default_message = _l("This action is not possible in the object's current state.")
+
+
+class StaleEdit(DomainError):
+    status_code = 409
+    default_message = _l(
+        "Someone else changed this record after you opened it. "
+        "Your changes were not saved: review the current version and apply them again."
+    )
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a rule; errors maps field names to messages."""
+
+    status_code = 422
+    default_message = _l("Please correct the highlighted fields.")

@@ -1,0 +1,176 @@
+"""Financing needs: the form's rules and every step of the review life cycle."""
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import FinancingNeed, NeedStatus, Project, User
+from app.models.base import utcnow
+from app.reference import CreditEnhancement, Instrument
+from app.services import audit
+from app.services.accounts import active_admins
+from app.services.errors import StaleEdit, ValidationFailed
+from app.services.formatting import wan
+from app.services.notifications import notify
+from app.services.permissions import require
+from app.services.projects import Errors, check_money
+from app.services.workflow import move
+
+NEED_FIELDS = (
+    "amount", "instruments", "term_months", "cost_ceiling", "use_of_funds",
+    "credit_enhancements", "funds_secured", "contact_name", "contact_phone", "contact_email",
+)
+
+
+def validate_need(data: dict, project: Project) -> None:
+    errors = Errors()
+    check_money(errors, "amount", data.get("amount"))
+    if "amount" not in errors and Decimal(data["amount"]) <= 0:
+        errors.add("amount", _l("The amount sought must be greater than zero."))
+    check_money(errors, "funds_secured", data.get("funds_secured"), required=False)
+    if "amount" not in errors and "funds_secured" not in errors and data.get("funds_secured"):
+        if Decimal(data["funds_secured"]) > Decimal(data["amount"]):
+            errors.add("funds_secured", _l("Financing in place cannot exceed the amount sought."))
+    if "amount" not in errors and Decimal(data["amount"]) > project.total_investment:
+        errors.add("amount", _l("The amount sought cannot exceed the project's total investment."))
+    instruments = data.get("instruments") or []
+    if not instruments or not all(isinstance(i, Instrument) for i in instruments):
+        errors.add("instruments", _l("Choose at least one financing instrument."))
+    enhancements = data.get("credit_enhancements") or []
+    if not all(isinstance(e, CreditEnhancement) for e in enhancements):
+        errors.add("credit_enhancements", _l("Choose values from the list."))
+    term = data.get("term_months")
+    if not isinstance(term, int) or not 1 <= term <= 600:
+        errors.add("term_months", _l("Enter a term between 1 and 600 months."))
+    ceiling = data.get("cost_ceiling")
+    if ceiling not in (None, ""):
+        try:
+            ceiling = Decimal(ceiling)
+            if not Decimal("0") < ceiling <= Decimal("36") or ceiling.as_tuple().exponent < -2:
+                raise ValueError
+        except (ArithmeticError, ValueError, TypeError):
+            errors.add("cost_ceiling", _l("Enter an annual rate between 0 and 36 %, two decimals at most."))
+    if not (data.get("use_of_funds") or "").strip():
+        errors.add("use_of_funds", _l("This field is required."))
+    if not (data.get("contact_name") or "").strip():
+        errors.add("contact_name", _l("This field is required."))
+    if not (data.get("contact_phone") or "").strip():
+        errors.add("contact_phone", _l("This field is required."))
+    errors.raise_if_any()
+
+
+def _apply(need: FinancingNeed, data: dict) -> None:
+    need.amount = Decimal(data["amount"])
+    need.set_instruments(data["instruments"])
+    need.term_months = data["term_months"]
+    need.cost_ceiling = Decimal(data["cost_ceiling"]) if data.get("cost_ceiling") not in (None, "") else None
+    need.use_of_funds = data["use_of_funds"].strip()
+    chosen = set(data.get("credit_enhancements") or [])
+    need.credit_enhancements = [e.value for e in CreditEnhancement if e in chosen]
+    need.funds_secured = Decimal(data.get("funds_secured") or 0)
+    need.contact_name = data["contact_name"].strip()
+    need.contact_phone = data["contact_phone"].strip()
+    need.contact_email = (data.get("contact_email") or "").strip() or None
+
+
+def _snapshot(need: FinancingNeed) -> dict:
+    return audit.snapshot(need, NEED_FIELDS)
+
+
+def create_need(project: Project, data: dict, *, by: User) -> FinancingNeed:
+    require(by, "create_need", project)
+    validate_need(data, project)
+    need = FinancingNeed(project=project, status=NeedStatus.draft, created_by_id=by.id)
+    _apply(need, data)
+    db.session.add(need)
+    db.session.flush()
+    audit.record("financing_need.create", need, by=by, after=_snapshot(need))
+    return need
+
+
+def update_need(need: FinancingNeed, data: dict, *, version: int, by: User) -> FinancingNeed:
+    """Edit a need. An edit based on an older version is refused (StaleEdit); editing an
+    approved need sends it back for review."""
+    require(by, "edit", need)
+    if version != need.version:
+        raise StaleEdit()
+    validate_need(data, need.project)
+    before = _snapshot(need)
+    _apply(need, data)
+    changed_before, changed_after = audit.changed(before, _snapshot(need))
+    if not changed_after:
+        return need
+    need.updated_at = utcnow()  # bumps the version even if only instruments changed
+    audit.record("financing_need.update", need, by=by, before=changed_before, after=changed_after)
+    if need.status is NeedStatus.approved:
+        _to_review(need, by=by, note=str(_l("Changed after approval")))
+    db.session.flush()
+    return need
+
+
+def _to_review(need: FinancingNeed, *, by: User, note: str | None = None) -> None:
+    move(need, NeedStatus.submitted, by=by, note=note)
+    need.submitted_at = utcnow()
+    need.review_comment = None
+    notify(active_admins(), "need_submitted", _params(need), link=f"/needs/{need.id}")
+
+
+def _params(need: FinancingNeed, **extra) -> dict:
+    return {"project": need.project.name, "org": need.project.org.name,
+            "amount": wan(need.amount), **extra}
+
+
+def _owners(need: FinancingNeed) -> list[User]:
+    from app.models import Role, UserStatus
+
+    return [u for u in need.project.org.users
+            if u.role is Role.owner and u.status is UserStatus.active]
+
+
+def submit_need(need: FinancingNeed, *, by: User) -> None:
+    require(by, "submit", need)
+    validate_need(_current(need), need.project)
+    _to_review(need, by=by)
+
+
+def return_need(need: FinancingNeed, *, comment: str, by: User) -> None:
+    require(by, "return", need)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(errors={"comment": [_l("Say what the owner should change.")]})
+    move(need, NeedStatus.returned, by=by, note=comment)
+    need.review_comment = comment
+    notify(_owners(need), "need_returned", _params(need, comment=comment), link=f"/needs/{need.id}")
+
+
+def approve_need(need: FinancingNeed, *, by: User, comment: str | None = None) -> None:
+    require(by, "approve", need)
+    move(need, NeedStatus.approved, by=by, note=(comment or "").strip() or None)
+    need.approved_at = utcnow()
+    need.review_comment = None
+    notify(_owners(need), "need_approved", _params(need), link=f"/needs/{need.id}")
+
+
+def withdraw_need(need: FinancingNeed, *, by: User, reason: str | None = None) -> None:
+    require(by, "withdraw", need)
+    move(need, NeedStatus.withdrawn, by=by, note=(reason or "").strip() or None)
+    need.closed_at = utcnow()
+
+
+def _current(need: FinancingNeed) -> dict:
+    data = {k: getattr(need, k) for k in NEED_FIELDS}
+    data["instruments"] = need.instruments
+    data["credit_enhancements"] = need.enhancements
+    return data
+
+
+need_form_data = _current
+
+
+def review_queue(*, status: NeedStatus | None = NeedStatus.submitted) -> sa.Select:
+    query = sa.select(FinancingNeed).join(FinancingNeed.project)
+    if status is not None:
+        query = query.where(FinancingNeed.status == status)
+    return query

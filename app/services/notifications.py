@@ -1,0 +1,95 @@
+"""In-app notifications and their e-mails.
+
+A notification is stored as a kind and parameters and rendered in the reader's language
+when shown; its e-mail is rendered in the recipient's own language.
+"""
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Notification
+from app.models.base import utcnow
+from app.services import mail
+
+# kind -> (title, body); %(name)s placeholders are filled from the stored params.
+KINDS = {
+    "need_submitted": (
+        _l("New financing need to review: %(project)s"),
+        _l("%(org)s submitted a financing need of %(amount)s for “%(project)s”. "
+           "It is waiting in the review queue."),
+    ),
+    "need_approved": (
+        _l("Financing need approved: %(project)s"),
+        _l("Your financing need of %(amount)s for “%(project)s” was approved. "
+           "It will appear in the next list edition."),
+    ),
+    "need_returned": (
+        _l("Financing need returned for changes: %(project)s"),
+        _l("Your financing need for “%(project)s” was returned for changes. "
+           "Reviewer's comment: %(comment)s"),
+    ),
+    "org_verified": (
+        _l("Your organisation has been verified"),
+        _l("%(org)s has been verified. You can now use every function of the platform."),
+    ),
+    "org_rejected": (
+        _l("Your organisation's registration was not approved"),
+        _l("The registration of %(org)s was not approved. Reason: %(reason)s"),
+    ),
+    "user_verified": (
+        _l("Your account has been verified"),
+        _l("Your account in %(org)s has been verified."),
+    ),
+    "user_rejected": (
+        _l("Your account request was not approved"),
+        _l("Your request to join %(org)s was not approved. Reason: %(reason)s"),
+    ),
+}
+
+
+def render(kind: str, params: dict) -> tuple[str, str]:
+    title, body = KINDS[kind]
+    return str(title) % params, str(body) % params
+
+
+def notify(users, kind: str, params: dict, link: str | None = None, *, email: bool = True):
+    """Create an in-app notification for each user and queue its e-mail."""
+    if kind not in KINDS:
+        raise KeyError(kind)
+    for user in users:
+        db.session.add(Notification(user_id=user.id, kind=kind, params=params, link=link))
+        if email:
+            with force_locale(user.locale or "zh"):
+                title, body = render(kind, params)
+                footer = _l("Open CityPartner: %(url)s") % {
+                    "url": current_app.config["SITE_URL"].rstrip("/") + (link or "/")
+                }
+                mail.queue(user.email, f"[CityPartner] {title}", f"{body}\n\n{footer}\n")
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def inbox(user) -> sa.Select:
+    return (
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_read(user, notification_id: int | None = None) -> None:
+    query = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    db.session.execute(query.values(read_at=utcnow()))

@@ -1,0 +1,140 @@
+"""Projects: create and edit, with the rules a project must satisfy."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app import reference
+from app.extensions import db
+from app.models import Organization, Project, User
+from app.reference import Category, Level, ReserveSubstage, Stage
+from app.services import audit
+from app.services.errors import StaleEdit, ValidationFailed
+from app.services.permissions import require
+
+# 全国投资项目在线审批监管平台 project code: year-division-industry-type-serial.
+PROJECT_CODE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
+MAX_MONEY = Decimal("99999999999999.99")
+
+PROJECT_FIELDS = (
+    "name", "code", "level", "category", "industry_code", "district_code", "zone_code",
+    "total_investment", "annual_planned_investment", "stage", "reserve_substage",
+    "planned_start", "planned_completion", "actual_start", "actual_completion",
+    "is_priority", "description",
+)
+
+
+class Errors(dict):
+    def add(self, field: str, message) -> None:
+        self.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationFailed(errors=dict(self))
+
+
+def check_money(errors: Errors, field: str, value, *, required: bool = True) -> None:
+    if value is None or value == "":
+        if required:
+            errors.add(field, _l("This field is required."))
+        return
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        errors.add(field, _l("Enter an amount in 万元, e.g. 1200.50."))
+        return
+    if not value.is_finite() or value < 0:
+        errors.add(field, _l("The amount cannot be negative."))
+    elif value.as_tuple().exponent < -2:
+        errors.add(field, _l("Use at most two decimals (万元)."))
+    elif value > MAX_MONEY:
+        errors.add(field, _l("The amount is too large."))
+
+
+def check_date_order(errors: Errors, data: dict, first: str, second: str, message) -> None:
+    if data.get(first) and data.get(second) and data[first] > data[second]:
+        errors.add(second, message)
+
+
+def validate_project(data: dict, *, project: Project | None = None) -> None:
+    errors = Errors()
+    if not (data.get("name") or "").strip():
+        errors.add("name", _l("This field is required."))
+    elif len(data["name"]) > 120:
+        errors.add("name", _l("At most %(n)d characters.", n=120))
+    code = (data.get("code") or "").strip()
+    if not PROJECT_CODE.match(code):
+        errors.add("code", _l("Use the national project code, e.g. 2024-510112-48-01-012345."))
+    else:
+        clash = db.session.scalar(sa.select(Project.id).where(Project.code == code))
+        if clash and (project is None or clash != project.id):
+            errors.add("code", _l("Another project already has this code."))
+    for field, enum_cls in (("level", Level), ("category", Category), ("stage", Stage)):
+        if not isinstance(data.get(field), enum_cls):
+            errors.add(field, _l("Choose a value from the list."))
+    if reference.industry(data.get("industry_code")) is None or data["industry_code"].isalpha():
+        errors.add("industry_code", _l("Choose an industry from the list."))
+    if reference.district(data.get("district_code")) is None:
+        errors.add("district_code", _l("Choose a district from the list."))
+    if data.get("zone_code") and reference.zone(data["zone_code"]) is None:
+        errors.add("zone_code", _l("Choose a zone from the list."))
+    if data.get("stage") is Stage.reserve and not isinstance(data.get("reserve_substage"), ReserveSubstage):
+        errors.add("reserve_substage", _l("A reserve project needs its sub-stage."))
+    check_money(errors, "total_investment", data.get("total_investment"))
+    check_money(errors, "annual_planned_investment", data.get("annual_planned_investment"))
+    if "total_investment" not in errors and "annual_planned_investment" not in errors:
+        if Decimal(data["annual_planned_investment"]) > Decimal(data["total_investment"]):
+            errors.add("annual_planned_investment",
+                       _l("The annual planned investment cannot exceed the total investment."))
+    check_date_order(errors, data, "planned_start", "planned_completion",
+                     _l("The planned completion must not be before the planned start."))
+    check_date_order(errors, data, "actual_start", "actual_completion",
+                     _l("The actual completion must not be before the actual start."))
+    if data.get("actual_completion") and not data.get("actual_start"):
+        errors.add("actual_start", _l("A completed project needs its actual start date."))
+    errors.raise_if_any()
+
+
+def _clean(data: dict) -> dict:
+    clean = {k: data.get(k) for k in PROJECT_FIELDS}
+    clean["name"] = (clean["name"] or "").strip()
+    clean["code"] = (clean["code"] or "").strip()
+    clean["zone_code"] = clean["zone_code"] or None
+    clean["description"] = (clean["description"] or "").strip()
+    clean["is_priority"] = bool(clean["is_priority"])
+    if clean["stage"] is not Stage.reserve:
+        clean["reserve_substage"] = None
+    for field in ("total_investment", "annual_planned_investment"):
+        clean[field] = Decimal(clean[field])
+    return clean
+
+
+def create_project(org: Organization, data: dict, *, by: User) -> Project:
+    require(by, "create_project", org)
+    validate_project(data)
+    project = Project(org=org, created_by_id=by.id, **_clean(data))
+    db.session.add(project)
+    db.session.flush()
+    audit.record("project.create", project, by=by, after=audit.snapshot(project, PROJECT_FIELDS))
+    return project
+
+
+def update_project(project: Project, data: dict, *, version: int, by: User) -> Project:
+    require(by, "edit", project)
+    if version != project.version:
+        raise StaleEdit()
+    validate_project(data, project=project)
+    before = audit.snapshot(project, PROJECT_FIELDS)
+    for key, value in _clean(data).items():
+        setattr(project, key, value)
+    db.session.flush()  # version_id_col: a concurrent flush in between raises StaleDataError
+    changed_before, changed_after = audit.changed(before, audit.snapshot(project, PROJECT_FIELDS))
+    if changed_after:
+        audit.record("project.update", project, by=by, before=changed_before, after=changed_after)
+    return project
+
+
+def project_form_data(project: Project) -> dict:
+    return {k: getattr(project, k) for k in PROJECT_FIELDS}

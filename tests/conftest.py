@@ -1,0 +1,179 @@
+"""Fixtures: an app on a fresh database per test, a client, one user per role, a login
+helper and a local SMTP server that receives the platform's real e-mails.
+
+SQLite (default): each test gets its own database file. PostgreSQL (DATABASE_URL set):
+the schema is created once per run and every table is emptied after each test.
+"""
+
+import os
+import socket
+import threading
+from email import message_from_bytes, policy
+
+import pytest
+import sqlalchemy as sa
+from flask import session
+
+from app import create_app
+from app.extensions import db
+from app.models import OrgStatus, Role, UserStatus
+from app.reference import OrgKind
+from app.services import accounts
+from tests import factories
+
+POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    if not POSTGRES:
+        yield
+        return
+    app = create_app("testing")
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(sa.text("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE"))
+        db.create_all()
+        yield
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, _postgres_schema):
+    overrides = {"UPLOAD_FOLDER": str(tmp_path / "uploads")}
+    if not POSTGRES:
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app("testing", **overrides)
+    with app.app_context():
+        if not POSTGRES:
+            db.create_all()
+        yield app
+        db.session.remove()
+        if POSTGRES:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client, user):
+    """Log `user` in as the login form would: a live session row and its cookie."""
+    token = accounts.start_session(user)
+    db.session.commit()
+    with client.session_transaction() as sess:
+        sess["sid"] = token
+        sess["_user_id"] = str(user.id)
+        sess["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user):
+        return login(client, user)
+    return _login
+
+
+# ---- one user per role ---------------------------------------------------------------
+@pytest.fixture
+def gov_org(app):
+    return factories.make_org(OrgKind.government, name="成都市发展和改革委员会")
+
+
+@pytest.fixture
+def admin(gov_org):
+    return factories.make_user(gov_org, Role.admin, email="admin@test.cn", name="审核员")
+
+
+@pytest.fixture
+def owner_org(app):
+    return factories.make_org(OrgKind.owner, name="成都城投建设有限公司")
+
+
+@pytest.fixture
+def owner(owner_org):
+    return factories.make_user(owner_org, email="owner@test.cn", name="业主经办人")
+
+
+@pytest.fixture
+def other_owner(app):
+    return factories.make_user(factories.make_org(OrgKind.owner, name="成都其他业主有限公司"),
+                               email="other@test.cn")
+
+
+@pytest.fixture
+def bank_org(app):
+    return factories.make_org(OrgKind.bank, name="成都银行股份有限公司", short_name="成都银行")
+
+
+@pytest.fixture
+def institution(bank_org):
+    return factories.make_user(bank_org, email="bank@test.cn", name="客户经理")
+
+
+@pytest.fixture
+def expert(app):
+    org = factories.make_org(OrgKind.securities, name="国金证券股份有限公司")
+    return factories.make_user(org, Role.expert, email="expert@test.cn", name="融资专家")
+
+
+@pytest.fixture
+def unverified_owner(app):
+    org = factories.make_org(OrgKind.owner, status=OrgStatus.pending)
+    return factories.make_user(org, status=UserStatus.pending, email="new-owner@test.cn")
+
+
+@pytest.fixture
+def unverified_institution(app):
+    org = factories.make_org(OrgKind.bank, status=OrgStatus.pending)
+    return factories.make_user(org, status=UserStatus.pending, email="new-bank@test.cn")
+
+
+# ---- a real SMTP server on localhost -----------------------------------------------------
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(msg)
+        return "250 Message accepted for delivery"
+
+    def to(self, address):
+        return [m for m in self.messages if address in m["To"]]
+
+    @staticmethod
+    def body(msg) -> str:
+        return msg.get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def mailbox(app):
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield box
+    controller.stop()
+
+
+__all__ = ["login", "session"]

@@ -1,0 +1,113 @@
+"""Factories: make_org, make_user, make_project, make_need. They write rows directly
+(statuses included), flush, and return the object; tests commit when they need to."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from werkzeug.security import generate_password_hash
+
+from app.extensions import db
+from app.models import FinancingNeed, NeedStatus, Organization, OrgStatus, Project, Role, User, UserStatus
+from app.models.base import utcnow
+from app.reference import Category, CreditEnhancement, Instrument, Level, OrgKind, Stage
+from app.services import accounts, credit_code
+
+PASSWORD = "Passw0rd!"
+_PASSWORD_HASH = generate_password_hash(PASSWORD)  # hashed once: scrypt is slow on purpose
+_seq = itertools.count(1)
+
+
+def valid_credit_code(n: int | None = None) -> str:
+    n = next(_seq) if n is None else n
+    body = f"91510100MA{n:07d}"
+    return body + credit_code.check_character(body)
+
+
+def make_org(kind: OrgKind = OrgKind.owner, status: OrgStatus = OrgStatus.verified, **kw) -> Organization:
+    n = next(_seq)
+    org = Organization(
+        name=kw.pop("name", f"成都测试单位{n}有限公司"),
+        credit_code=kw.pop("credit_code", valid_credit_code(n)),
+        kind=kind, status=status,
+        verified_at=utcnow() if status is OrgStatus.verified else None,
+        **kw,
+    )
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def make_user(org: Organization | None = None, role: Role | None = None,
+              status: UserStatus = UserStatus.active, **kw) -> User:
+    n = next(_seq)
+    org = org or make_org()
+    user = User(
+        email=kw.pop("email", f"user{n}@example.cn"),
+        name=kw.pop("name", f"测试用户{n}"),
+        org=org,
+        role=role or accounts.role_for_kind(org.kind),
+        status=status,
+        password_hash=_PASSWORD_HASH,
+        locale=kw.pop("locale", "zh"),
+        **kw,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_project(org: Organization | None = None, **kw) -> Project:
+    n = next(_seq)
+    values = dict(
+        name=f"测试重点项目{n}号",
+        code=f"2026-510112-48-01-{n:06d}",
+        level=Level.municipal,
+        category=Category.infrastructure,
+        industry_code="48",
+        district_code="510112",
+        total_investment=Decimal("150000.00"),
+        annual_planned_investment=Decimal("30000.00"),
+        stage=Stage.under_construction,
+        planned_start=date(2026, 3, 1),
+        planned_completion=date(2028, 12, 31),
+        description="城市道路及配套管网建设。",
+    )
+    values.update(kw)
+    project = Project(org=org or make_org(), **values)
+    db.session.add(project)
+    db.session.flush()
+    return project
+
+
+def need_data(**kw) -> dict:
+    """The validated fields of a need, as a form or the API hands them to services."""
+    data = dict(
+        amount=Decimal("50000.00"),
+        instruments=[Instrument.project_loan, Instrument.syndicated_loan],
+        term_months=120,
+        cost_ceiling=Decimal("4.20"),
+        use_of_funds="主体工程建设",
+        credit_enhancements=[CreditEnhancement.mortgage],
+        funds_secured=Decimal("10000.00"),
+        contact_name="张伟",
+        contact_phone="028-12345678",
+        contact_email="zhangwei@example.cn",
+    )
+    data.update(kw)
+    return data
+
+
+def make_need(project: Project | None = None, status: NeedStatus = NeedStatus.draft,
+              org: Organization | None = None, **kw) -> FinancingNeed:
+    project = project or make_project(org=org)
+    data = need_data(**kw)
+    instruments = data.pop("instruments")
+    data["credit_enhancements"] = [e.value for e in data["credit_enhancements"]]
+    need = FinancingNeed(project=project, status=status, **data)
+    need.set_instruments(instruments)
+    if status is not NeedStatus.draft:
+        need.submitted_at = utcnow()
+    db.session.add(need)
+    db.session.flush()
+    return need
