@@ -5,6 +5,7 @@ from datetime import timedelta
 
 BASE_DIR = os.path.abspath(os.path.dirname(__file__))
 DEV_SECRET = "dev-only-not-secret"
+MIN_SECRET_LENGTH = 16  # production refuses shorter keys
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -40,6 +41,8 @@ class Config:
     # A little above the largest attachment, so the form (CSRF token, fields) still fits.
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 512 * 1024
 
+    # Set explicitly: Flask-Limiter otherwise inherits the previous app's setting.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")

@@ -3,10 +3,10 @@
 import logging
 import os
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 
 from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-from config import CONFIGS, DEV_SECRET
+from config import CONFIGS, DEV_SECRET, MIN_SECRET_LENGTH
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -14,7 +14,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
-    if config_name == "production" and app.config["SECRET_KEY"] in (None, "", DEV_SECRET):
+    secret = app.config.get("SECRET_KEY") or ""
+    if config_name == "production" and (secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH):
         raise RuntimeError("Set SECRET_KEY to a long random value before running in production.")
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
@@ -33,8 +34,11 @@ def select_locale() -> str:
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
-    chosen = request.args.get("lang") if request else None
+    if not has_request_context():  # services run from CLI commands and tests too
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.args.get("lang")
     if chosen in languages:
+        session["lang"] = chosen  # a link with ?lang= switches the language for the visit
         return chosen
     if session.get("lang") in languages:
         return session["lang"]
@@ -76,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import register_api
     from app.auth import bp as auth_bp
+    from app.editions import bp as editions_bp
     from app.main import bp as main_bp
     from app.needs import bp as needs_bp
     from app.notifications import bp as notifications_bp
@@ -85,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(needs_bp)
+    app.register_blueprint(editions_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
     register_api(app)

@@ -68,6 +68,8 @@ def _code(exc: DomainError) -> str:
 
 
 def _http_code(exc: HTTPException) -> str:
+    if exc.code == 422:  # webargs' input checks: the same code as the services' checks
+        return "validation_failed"
     return (exc.name or "error").lower().replace(" ", "_")
 
 
@@ -76,7 +78,10 @@ def _webargs_errors(exc: HTTPException) -> dict | None:
     if not messages:
         return None
     flat = {}
-    for _location, fields in messages.items():
+    for location, fields in messages.items():
+        if not isinstance(fields, dict):  # the whole body, e.g. {"json": ["Invalid JSON body."]}
+            flat[location] = [str(m) for m in fields] if isinstance(fields, list) else [str(fields)]
+            continue
         for field, errs in fields.items():
-            flat[field] = errs if isinstance(errs, list) else [str(errs)]
+            flat[str(field)] = [str(m) for m in errs] if isinstance(errs, list) else [str(errs)]
     return flat

@@ -1,8 +1,17 @@
 """Form helpers shared by every area."""
 
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services.errors import ValidationFailed
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a group of checkboxes (_macros.field renders it)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def show_errors(form: FlaskForm, exc: ValidationFailed) -> None:

@@ -1,1 +1,288 @@
-from app.admin import bp  # noqa: F401
+"""Administration: verify organisations and users, change roles, read the audit log.
+
+The whole area is for admins (one gate below); every change goes through
+services.accounts, which checks the permission again and writes the audit row.
+"""
+
+import json
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.admin import bp
+from app.admin.forms import (
+    AuditFilterForm,
+    OrgFilterForm,
+    ReasonForm,
+    RoleForm,
+    UserFilterForm,
+)
+from app.extensions import db
+from app.forms import show_errors
+from app.models import AuditEntry, Organization, OrgStatus, Role, User, UserSession, UserStatus
+from app.reference import OrgKind, label
+from app.services import accounts
+from app.services.errors import NotFound, ValidationFailed
+from app.services.permissions import require_admin
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    require_admin(current_user)
+
+
+def _page(query):
+    return db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+
+
+def _get(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def _like(text: str) -> str:
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def compact_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+# ---- organisations ---------------------------------------------------------------------
+@bp.get("/organizations")
+def organizations():
+    form = OrgFilterForm(request.args)
+    form.validate()
+    query = sa.select(Organization)
+    if form.status.data and not form.status.errors:
+        query = query.where(Organization.status == OrgStatus(form.status.data))
+    if form.kind.data and not form.kind.errors:
+        query = query.where(Organization.kind == OrgKind(form.kind.data))
+    if form.q.data and not form.q.errors:
+        pattern = _like(form.q.data)
+        query = query.where(sa.or_(Organization.name.ilike(pattern, escape="\\"),
+                                   Organization.short_name.ilike(pattern, escape="\\"),
+                                   Organization.credit_code.ilike(pattern, escape="\\")))
+    page = _page(query.order_by(Organization.created_at.desc(), Organization.id.desc()))
+    ids = [org.id for org in page.items]
+    user_counts = dict(db.session.execute(
+        sa.select(User.org_id, sa.func.count(User.id)).where(User.org_id.in_(ids))
+        .group_by(User.org_id)).all()) if ids else {}
+    counts = dict(db.session.execute(
+        sa.select(Organization.status, sa.func.count(Organization.id)).group_by(Organization.status)
+    ).all())
+    return render_template("admin/organizations.html", form=form, page=page, counts=counts,
+                           user_counts=user_counts, OrgStatus=OrgStatus)
+
+
+def _organization_page(org: Organization, status: int = 200, **forms):
+    context = dict(reject_form=ReasonForm(prefix="reject", formdata=None),
+                   deactivate_form=ReasonForm(prefix="deactivate", formdata=None))
+    context.update(forms)
+    users = sorted(org.users, key=lambda u: (u.status is not UserStatus.pending, u.name))
+    history = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == Organization.__tablename__,
+                                    AuditEntry.object_id == org.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(10)).all()
+    return render_template("admin/organization.html", org=org, users=users, history=history,
+                           **context), status
+
+
+@bp.get("/organizations/<int:org_id>")
+def organization(org_id):
+    return _organization_page(_get(Organization, org_id))
+
+
+@bp.post("/organizations/<int:org_id>/approve")
+def approve_organization(org_id):
+    org = _get(Organization, org_id)
+    accounts.verify_organization(org, by=current_user)
+    db.session.commit()
+    flash(_("%(org)s is verified; its waiting users were activated and notified.", org=org.name),
+          "success")
+    return redirect(url_for("admin.organization", org_id=org.id))
+
+
+@bp.post("/organizations/<int:org_id>/reactivate")
+def reactivate_organization(org_id):
+    org = _get(Organization, org_id)
+    accounts.reactivate_organization(org, by=current_user)
+    db.session.commit()
+    flash(_("%(org)s is active again.", org=org.name), "success")
+    return redirect(url_for("admin.organization", org_id=org.id))
+
+
+def _with_reason(verb: str, obj, service, page, message: str, back: str):
+    """reject / deactivate: a reason is required; without one the page comes back with
+    the error next to the field and nothing changes."""
+    form = ReasonForm(prefix=verb)
+    if form.validate_on_submit():
+        try:
+            service(obj, reason=form.reason.data, by=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(back)
+    return page(obj, 422, **{f"{verb}_form": form})
+
+
+@bp.post("/organizations/<int:org_id>/reject")
+def reject_organization(org_id):
+    org = _get(Organization, org_id)
+    return _with_reason("reject", org, accounts.reject_organization, _organization_page,
+                        _("The registration of %(org)s was rejected.", org=org.name),
+                        url_for("admin.organization", org_id=org.id))
+
+
+@bp.post("/organizations/<int:org_id>/deactivate")
+def deactivate_organization(org_id):
+    org = _get(Organization, org_id)
+    return _with_reason("deactivate", org, accounts.deactivate_organization, _organization_page,
+                        _("%(org)s is deactivated; its users were logged out.", org=org.name),
+                        url_for("admin.organization", org_id=org.id))
+
+
+# ---- users -----------------------------------------------------------------------------------
+@bp.get("/users")
+def users():
+    form = UserFilterForm(request.args)
+    form.validate()
+    query = sa.select(User).join(User.org)
+    if form.status.data and not form.status.errors:
+        query = query.where(User.status == UserStatus(form.status.data))
+    if form.role.data and not form.role.errors:
+        query = query.where(User.role == Role(form.role.data))
+    if form.org_id.data and not form.org_id.errors:
+        query = query.where(User.org_id == form.org_id.data)
+    if form.q.data and not form.q.errors:
+        pattern = _like(form.q.data)
+        query = query.where(sa.or_(User.name.ilike(pattern, escape="\\"),
+                                   User.email.ilike(pattern, escape="\\")))
+    page = _page(query.order_by(User.created_at.desc(), User.id.desc()))
+    org = db.session.get(Organization, form.org_id.data) if form.org_id.data else None
+    return render_template("admin/users.html", form=form, page=page, org=org)
+
+
+def _user_page(user: User, status: int = 200, **forms):
+    context = dict(reject_form=ReasonForm(prefix="reject", formdata=None),
+                   deactivate_form=ReasonForm(prefix="deactivate", formdata=None),
+                   role_form=_role_form(user, formdata=None))
+    context.update(forms)
+    sessions = db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == user.id)
+        .order_by(UserSession.created_at.desc()).limit(5)).all()
+    history = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == User.__tablename__,
+                                    AuditEntry.object_id == user.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(10)).all()
+    return render_template("admin/user.html", user=user, sessions=sessions, history=history,
+                           **context), status
+
+
+def _role_form(user: User, **kwargs) -> RoleForm | None:
+    roles = accounts.assignable_roles(user)
+    if len(roles) < 2:
+        return None
+    kwargs.setdefault("data", {"role": user.role.value})
+    return RoleForm(roles=roles, **kwargs)
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id):
+    return _user_page(_get(User, user_id))
+
+
+@bp.post("/users/<int:user_id>/approve")
+def approve_user(user_id):
+    target = _get(User, user_id)
+    accounts.verify_user(target, by=current_user)
+    db.session.commit()
+    flash(_("%(name)s's account is active and was notified.", name=target.name), "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate_user(user_id):
+    target = _get(User, user_id)
+    accounts.reactivate_user(target, by=current_user)
+    db.session.commit()
+    flash(_("%(name)s's account is active again.", name=target.name), "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/reject")
+def reject_user(user_id):
+    target = _get(User, user_id)
+    return _with_reason("reject", target, accounts.reject_user, _user_page,
+                        _("%(name)s's account request was rejected.", name=target.name),
+                        url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate_user(user_id):
+    target = _get(User, user_id)
+    return _with_reason("deactivate", target, accounts.deactivate_user, _user_page,
+                        _("%(name)s's account is deactivated and logged out everywhere.",
+                          name=target.name),
+                        url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id):
+    target = _get(User, user_id)
+    form = _role_form(target)
+    if form is None:
+        flash(_("This user's organisation allows only one role."), "warning")
+        return redirect(url_for("admin.user", user_id=target.id))
+    if not form.validate_on_submit():
+        return _user_page(target, 422, role_form=form)
+    accounts.set_role(target, Role(form.role.data), by=current_user)
+    db.session.commit()
+    flash(_("%(name)s is now: %(role)s.", name=target.name, role=label(target.role)), "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+# ---- audit log -------------------------------------------------------------------------------
+def _local_day_start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
+
+
+@bp.get("/audit")
+def audit_log():
+    object_types = db.session.scalars(
+        sa.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
+    form = AuditFilterForm(request.args, object_types=object_types)
+    form.validate()
+    query = sa.select(AuditEntry).outerjoin(AuditEntry.actor)
+
+    def ok(field):
+        return field.data not in (None, "") and not field.errors
+
+    if ok(form.actor):
+        query = query.where(User.email.ilike(_like(form.actor.data), escape="\\"))
+    if ok(form.object_type):
+        query = query.where(AuditEntry.object_type == form.object_type.data)
+    if ok(form.object_id):
+        query = query.where(AuditEntry.object_id == form.object_id.data)
+    if ok(form.action):
+        query = query.where(AuditEntry.action.ilike(_like(form.action.data), escape="\\"))
+    if ok(form.date_from):  # dates are Chengdu days; the log stores UTC
+        query = query.where(AuditEntry.at >= _local_day_start(form.date_from.data))
+    if ok(form.date_to):
+        query = query.where(AuditEntry.at < _local_day_start(form.date_to.data + timedelta(days=1)))
+    page = _page(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+    return render_template("admin/audit.html", form=form, page=page, as_json=compact_json)

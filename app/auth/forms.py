@@ -7,11 +7,19 @@ from app import reference
 from app.reference import OrgKind
 from app.services import credit_code
 
+PASSWORD_RULE = _l("Use at least 8 characters, mixing letters and digits.")
+
 
 def valid_credit_code(form, field):
-    if not credit_code.is_valid(field.data or ""):
-        raise ValidationError(_l("This unified social credit code is not valid (18 characters, "
-                                 "last one a check character)."))
+    problem = credit_code.problem(field.data or "")
+    if problem == "length":
+        raise ValidationError(_l("A unified social credit code has exactly 18 characters."))
+    if problem == "characters":
+        raise ValidationError(_l("This code contains characters a unified social credit code cannot "
+                                 "have (only digits and capital letters except I, O, S, V and Z)."))
+    if problem == "check":
+        raise ValidationError(_l("The last character (the check character) does not match: "
+                                 "please check the code for typing errors."))
 
 
 class LoginForm(FlaskForm):
@@ -25,15 +33,17 @@ class RegisterForm(FlaskForm):
         ("join", _l("Join an organisation already registered")),
     ], default="new")
     credit_code = StringField(_l("Unified social credit code"),
-                              validators=[DataRequired(), Length(18, 18), valid_credit_code],
-                              filters=[lambda v: (v or "").strip().upper()])
-    org_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=120)])
-    org_kind = SelectField(_l("Organisation type"), choices=[], validators=[Optional()])
+                              validators=[DataRequired(), valid_credit_code],
+                              filters=[credit_code.normalize])
+    # Required only for a new organisation (validate_org_name / validate_org_kind); no
+    # Optional() here, it would stop those checks for empty input.
+    org_name = StringField(_l("Organisation name"), validators=[Length(max=120)])
+    org_kind = SelectField(_l("Organisation type"), choices=[])
     district_code = SelectField(_l("District"), choices=[], validators=[Optional()])
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
     agree = BooleanField(_l("I confirm that the information is true and that I am authorised "
@@ -41,11 +51,16 @@ class RegisterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.org_kind.choices = [(k.value, reference.label(k)) for k in OrgKind if k is not OrgKind.government]
+        self.org_kind.choices = [("", "—")] + [
+            (k.value, reference.label(k)) for k in OrgKind if k is not OrgKind.government]
         self.district_code.choices = [("", "—")] + reference.district_choices()
 
     def validate_org_name(self, field):
         if self.mode.data == "new" and not (field.data or "").strip():
+            raise ValidationError(_l("This field is required."))
+
+    def validate_org_kind(self, field):
+        if self.mode.data == "new" and not field.data:
             raise ValidationError(_l("This field is required."))
 
 
@@ -54,7 +69,7 @@ class ForgotForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
 
@@ -68,7 +83,7 @@ class ProfileForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat new password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
 

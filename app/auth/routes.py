@@ -37,7 +37,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
-        if user is None or not user.is_active:
+        if not accounts.may_log_in(user):
             db.session.commit()  # keep the failed-login audit row
             flash(_("Wrong e-mail or password, or the account is deactivated."), "danger")
             return render_template("auth/login.html", form=form), 200
@@ -79,6 +79,7 @@ def register():
                     kind=OrgKind(form.org_kind.data), district_code=form.district_code.data or None,
                     **common)
         except ValidationFailed as exc:
+            db.session.rollback()  # nothing half-registered stays behind
             show_errors(form, exc)
         else:
             db.session.commit()
@@ -131,9 +132,17 @@ def profile():
         db.session.commit()
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=PasswordForm(),
-                           token_form=TokenForm(), tokens=accounts.user_tokens(current_user),
-                           new_token=session.pop("new_token", None))
+    return _profile_page(form=form)
+
+
+def _profile_page(status: int = 200, **forms):
+    """The profile page: profile, password and API-token forms, and the token list."""
+    context = dict(form=ProfileForm(formdata=None, obj=current_user),
+                   password_form=PasswordForm(formdata=None), token_form=TokenForm(formdata=None),
+                   new_token=None)
+    context.update(forms)
+    return render_template("auth/profile.html", tokens=accounts.user_tokens(current_user),
+                           **context), status
 
 
 @bp.post("/profile/password")
@@ -150,21 +159,20 @@ def change_password():
             db.session.commit()
             flash(_("Your password has been changed. Your other sessions were logged out."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
-                           password_form=form, token_form=TokenForm(),
-                           tokens=accounts.user_tokens(current_user), new_token=None), 422
+    return _profile_page(422, password_form=form)
 
 
 @bp.post("/profile/tokens")
 @login_required
 def create_token():
     form = TokenForm()
-    if form.validate_on_submit():
-        secret, _row = accounts.create_api_token(current_user, form.name.data)
-        db.session.commit()
-        session["new_token"] = secret
-        flash(_("Copy the new token now: it will not be shown again."), "warning")
-    return redirect(url_for("auth.profile") + "#tokens")
+    if not form.validate_on_submit():
+        return _profile_page(422, token_form=form)
+    secret, _row = accounts.create_api_token(current_user, form.name.data)
+    db.session.commit()
+    # Shown in this response only: the secret is never stored, not even in the session cookie.
+    flash(_("Copy the new token now: it will not be shown again."), "warning")
+    return _profile_page(new_token=secret)
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

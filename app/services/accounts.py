@@ -48,6 +48,13 @@ def check_password_strength(password: str, email: str = "") -> None:
         )
 
 
+def _require_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(errors={"reason": [_l("Give a reason.")]})
+    return reason
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.lower()))
 
@@ -128,15 +135,16 @@ def verify_organization(org: Organization, *, by: User) -> None:
 
 def reject_organization(org: Organization, *, reason: str, by: User) -> None:
     require(by, "verify", org)
-    if not (reason or "").strip():
-        raise ValidationFailed(errors={"reason": [_l("Give a reason.")]})
+    reason = _require_reason(reason)
     move(org, OrgStatus.rejected, by=by, note=reason)
     org.status_reason = reason
     notify(org.users, "org_rejected", {"org": org.name, "reason": reason}, link="/")
 
 
 def deactivate_organization(org: Organization, *, reason: str, by: User) -> None:
+    """Its users are logged out everywhere and cannot log in until it is reactivated."""
     require(by, "verify", org)
+    reason = _require_reason(reason)
     move(org, OrgStatus.deactivated, by=by, note=reason)
     org.status_reason = reason
     for user in org.users:
@@ -158,8 +166,7 @@ def verify_user(user: User, *, by: User) -> None:
 
 def reject_user(user: User, *, reason: str, by: User) -> None:
     require(by, "verify", user)
-    if not (reason or "").strip():
-        raise ValidationFailed(errors={"reason": [_l("Give a reason.")]})
+    reason = _require_reason(reason)
     move(user, UserStatus.rejected, by=by, note=reason)
     user.status_reason = reason
     notify([user], "user_rejected", {"org": user.org.name, "reason": reason}, link="/")
@@ -167,6 +174,7 @@ def reject_user(user: User, *, reason: str, by: User) -> None:
 
 def deactivate_user(user: User, *, reason: str, by: User) -> None:
     require(by, "deactivate", user)
+    reason = _require_reason(reason)
     move(user, UserStatus.deactivated, by=by, note=reason)
     user.status_reason = reason
     end_all_sessions(user)
@@ -180,18 +188,32 @@ def reactivate_user(user: User, *, by: User) -> None:
     user.status_reason = None
 
 
+def assignable_roles(user: User) -> tuple[Role, ...]:
+    """The roles that fit the user's organisation: experts are employed by institutions."""
+    if user.org.kind is OrgKind.owner:
+        return (Role.owner,)
+    if user.org.kind is OrgKind.government:
+        return (Role.admin,)
+    return (Role.institution, Role.expert)
+
+
 def set_role(user: User, role: Role, *, by: User) -> None:
     """Admins appoint experts (from institutions) and other admins."""
     require(by, "verify", user)
-    allowed = {Role.owner} if user.org.kind is OrgKind.owner else (
-        {Role.admin} if user.org.kind is OrgKind.government else {Role.institution, Role.expert})
-    if role not in allowed:
+    if role not in assignable_roles(user):
         raise ValidationFailed(errors={"role": [_l("This role does not fit the user's organisation.")]})
     audit.record("user.role", user, by=by, before={"role": user.role.value}, after={"role": role.value})
     user.role = role
 
 
 # ---- login sessions --------------------------------------------------------------------
+def may_log_in(user: User | None) -> bool:
+    """Deactivated users, and every user of a deactivated organisation, are shut out.
+    Pending and rejected users may log in: they see why they cannot act yet."""
+    return (user is not None and user.is_active
+            and user.org.status is not OrgStatus.deactivated)
+
+
 def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email or "")
     if user is None:
@@ -221,7 +243,7 @@ def session_user(token: str | None) -> User | None:
         sa.select(UserSession).where(
             UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
     )
-    if row is None or not row.user.is_active:
+    if row is None or not may_log_in(row.user):
         return None
     return row.user
 
@@ -267,8 +289,10 @@ def user_for_reset_token(token: str) -> User | None:
         data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except (BadSignature, SignatureExpired):
         return None
+    if not isinstance(data, dict):
+        return None
     user = db.session.get(User, data.get("uid"))
-    if user is None or not user.is_active or user.password_hash[-16:] != data.get("ph"):
+    if not may_log_in(user) or user.password_hash[-16:] != data.get("ph"):
         return None
     return user
 
@@ -281,7 +305,7 @@ def request_password_reset(email: str) -> None:
     from app.services import mail
 
     user = find_user_by_email(email or "")
-    if user is None or not user.is_active:
+    if not may_log_in(user):
         return
     link = current_app.config["SITE_URL"].rstrip("/") + url_for(
         "auth.reset_password", token=make_reset_token(user))
@@ -345,7 +369,7 @@ def user_for_api_token(secret: str | None) -> User | None:
         return None
     row = db.session.scalar(sa.select(ApiToken).where(
         ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.is_active:
+    if row is None or not may_log_in(row.user):
         return None
     now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:

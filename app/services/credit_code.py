@@ -13,7 +13,8 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
-def normalize(code: str) -> str:
+def normalize(code: str | None) -> str:
+    """Users paste codes with spaces around them or type them in lower case."""
     return (code or "").strip().upper()
 
 
@@ -22,8 +23,17 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
-def is_valid(code: str) -> bool:
+def problem(code: str) -> str | None:
+    """What is wrong with code: "length", "characters", "check", or None when valid."""
     code = normalize(code)
+    if len(code) != 18:
+        return "length"
     if not _SHAPE.match(code):
-        return False
-    return check_character(code[:17]) == code[17]
+        return "characters"
+    if check_character(code[:17]) != code[17]:
+        return "check"
+    return None
+
+
+def is_valid(code: str) -> bool:
+    return problem(code) is None

@@ -1,0 +1,66 @@
+"""Admin forms: filters (read from the query string) and the reasons and roles that go
+with verification decisions."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app import reference
+from app.models import OrgStatus, Role, UserStatus
+from app.reference import OrgKind
+
+
+def _any(choices):
+    return [("", _l("All"))] + list(choices)
+
+
+class OrgFilterForm(Form):
+    """GET filters: no CSRF token, invalid values are simply ignored."""
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    kind = SelectField(_l("Type"), validators=[Optional()])
+    q = StringField(_l("Name or credit code"), validators=[Optional(), Length(max=120)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = _any(reference.choices(OrgStatus))
+        self.kind.choices = _any(reference.choices(OrgKind))
+
+
+class UserFilterForm(Form):
+    status = SelectField(_l("Status"), validators=[Optional()])
+    role = SelectField(_l("Role"), validators=[Optional()])
+    org_id = IntegerField(_l("Organisation ID"), validators=[Optional(), NumberRange(min=1)])
+    q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=120)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = _any(reference.choices(UserStatus))
+        self.role.choices = _any(reference.choices(Role))
+
+
+class AuditFilterForm(Form):
+    actor = StringField(_l("Actor (e-mail)"), validators=[Optional(), Length(max=254)])
+    object_type = SelectField(_l("Object type"), validators=[Optional()])
+    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def __init__(self, *args, object_types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.object_type.choices = _any((t, t) for t in object_types)
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)],
+                           render_kw={"rows": 2})
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(r.value, reference.label(r)) for r in roles]
