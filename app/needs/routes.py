@@ -1,1 +1,263 @@
-from app.needs import bp  # noqa: F401
+"""Financing needs: list, create, edit, detail with review history, the review queue,
+and the life-cycle steps (POST-only, named after their verb)."""
+
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.forms import show_errors
+from app.models import AuditEntry, FinancingNeed, NeedInstrument, NeedStatus, Organization, Project
+from app.needs import bp
+from app.needs.forms import (
+    CommentForm,
+    NeedFilterForm,
+    NeedForm,
+    ReturnForm,
+    ReviewFilterForm,
+    WithdrawForm,
+)
+from app.projects.routes import filter_value, load_project, page_number, receive_upload
+from app.reference import Instrument, Level, label
+from app.services import attachments, needs
+from app.services.errors import InvalidTransition, NotFound, StaleEdit, ValidationFailed
+from app.services.formatting import TZ
+from app.services.permissions import require, require_admin, visible_needs
+
+
+def load_need(need_id: int) -> FinancingNeed:
+    """The need, or 404 if it does not exist or the user may not see it."""
+    need = db.session.get(FinancingNeed, need_id)
+    if need is None:
+        raise NotFound()
+    require(current_user, "view", need)
+    return need
+
+
+def _with_project(query: sa.Select) -> sa.Select:
+    # A fixed number of queries per page, whatever its length.
+    return query.options(
+        joinedload(FinancingNeed.project).joinedload(Project.org),
+        selectinload(FinancingNeed.instrument_rows),
+    )
+
+
+def _common_filters(query: sa.Select, form) -> sa.Select:
+    if status := filter_value(form, "status"):
+        query = query.where(FinancingNeed.status == NeedStatus(status))
+    if instrument := filter_value(form, "instrument"):
+        query = query.where(FinancingNeed.instrument_rows.any(
+            NeedInstrument.instrument == Instrument(instrument)))
+    if district := filter_value(form, "district"):
+        query = query.where(Project.district_code == district)
+    return query
+
+
+def _paginate(query: sa.Select):
+    return db.paginate(query, page=page_number(), per_page=current_app.config["PER_PAGE"],
+                       error_out=False)
+
+
+# ---- lists ---------------------------------------------------------------------------------
+@bp.get("/needs/")
+@login_required
+def index():
+    form = NeedFilterForm(formdata=request.args)
+    form.validate()
+    query = _common_filters(visible_needs(current_user), form)
+    if keyword := filter_value(form, "q"):
+        keyword = keyword.strip()
+        query = query.where(sa.or_(Project.name.icontains(keyword, autoescape=True),
+                                   Project.code.icontains(keyword, autoescape=True)))
+    query = _with_project(query).order_by(FinancingNeed.updated_at.desc(), FinancingNeed.id.desc())
+    return render_template("needs/index.html", form=form, page=_paginate(query),
+                           filtered=any(filter_value(form, f.name) for f in form))
+
+
+@bp.get("/needs/review")
+@login_required
+def review_queue():
+    require_admin(current_user)
+    form = ReviewFilterForm(formdata=request.args)
+    if "status" not in request.args:
+        form.status.data = NeedStatus.submitted.value  # the queue: what waits for review
+    form.validate()
+    # Drafts are the owner's work in progress: never in the queue.
+    query = _common_filters(needs.review_queue(status=None).join(Project.org), form)
+    query = query.where(FinancingNeed.status != NeedStatus.draft)
+    if level := filter_value(form, "level"):
+        query = query.where(Project.level == Level(level))
+    if start := filter_value(form, "submitted_from"):
+        query = query.where(FinancingNeed.submitted_at >= _local_midnight(start))
+    if end := filter_value(form, "submitted_to"):
+        query = query.where(FinancingNeed.submitted_at < _local_midnight(end + timedelta(days=1)))
+    if keyword := filter_value(form, "q"):
+        keyword = keyword.strip()
+        query = query.where(sa.or_(Project.name.icontains(keyword, autoescape=True),
+                                   Project.code.icontains(keyword, autoescape=True),
+                                   Organization.name.icontains(keyword, autoescape=True),
+                                   Organization.short_name.icontains(keyword, autoescape=True)))
+    query = _with_project(query).order_by(FinancingNeed.submitted_at.asc().nulls_last(),
+                                              FinancingNeed.id.asc())
+    return render_template("needs/review.html", form=form, page=_paginate(query))
+
+
+def _local_midnight(day) -> datetime:
+    """The start of `day` in the city's time zone (dates are entered in local time)."""
+    return datetime.combine(day, time.min, tzinfo=TZ)
+
+
+# ---- create and edit ---------------------------------------------------------------------
+@bp.route("/projects/<int:project_id>/needs/new", methods=["GET", "POST"])
+@login_required
+def create(project_id):
+    project = load_project(project_id)
+    require(current_user, "create_need", project)
+    if request.method == "GET":
+        form = NeedForm(data={"contact_name": current_user.name, "contact_phone": current_user.phone,
+                              "contact_email": current_user.email})
+        return render_template("needs/form.html", form=form, project=project, need=None)
+    form = NeedForm()
+    if form.validate_on_submit():
+        try:
+            need = needs.create_need(project, form.service_data(), by=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Financing need saved as a draft. Submit it for review when it is complete."),
+                  "success")
+            return redirect(url_for("needs.detail", need_id=need.id))
+    return render_template("needs/form.html", form=form, project=project, need=None), 422
+
+
+@bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(need_id):
+    need = load_need(need_id)
+    require(current_user, "edit", need)
+    if request.method == "GET":
+        form = NeedForm.from_need(needs.need_form_data(need), need.version)
+        return render_template("needs/form.html", form=form, project=need.project, need=need)
+    form = NeedForm()
+    stale = False
+    if form.validate_on_submit():
+        was_approved = need.status is NeedStatus.approved
+        try:
+            needs.update_need(need, form.service_data(), version=form.version_number(),
+                              by=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        except (StaleEdit, StaleDataError):
+            db.session.rollback()
+            stale = True
+        else:
+            db.session.commit()
+            if was_approved and need.status is NeedStatus.submitted:
+                flash(_("Financing need saved. Because it had been approved, it goes back "
+                        "to the administrator for review."), "warning")
+            else:
+                flash(_("Financing need saved."), "success")
+            return redirect(url_for("needs.detail", need_id=need.id))
+    return render_template("needs/form.html", form=form, project=need.project, need=need,
+                           stale=stale), 409 if stale else 422
+
+
+# ---- detail ------------------------------------------------------------------------------
+def history(need: FinancingNeed) -> list[AuditEntry]:
+    """The need's audit rows, oldest first: its review history."""
+    return list(db.session.scalars(
+        sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
+        .where(AuditEntry.object_type == FinancingNeed.__tablename__, AuditEntry.object_id == need.id)
+        .order_by(AuditEntry.at.asc(), AuditEntry.id.asc())
+    ))
+
+
+def render_need(need: FinancingNeed, *, upload_errors=(), status: int = 200):
+    return render_template(
+        "needs/detail.html", need=need, project=need.project, history=history(need),
+        attachments=attachments.attachments_of(need), upload_errors=upload_errors,
+        accept=attachments.ACCEPT, return_form=ReturnForm(formdata=None),
+        approve_form=CommentForm(formdata=None), withdraw_form=WithdrawForm(formdata=None),
+        field_labels={f.name: f.label.text for f in NeedForm(formdata=None)},
+        status_label=_status_label,
+    ), status
+
+
+def _status_label(value: str) -> str:
+    try:
+        return label(NeedStatus(value))
+    except ValueError:
+        return value
+
+
+@bp.get("/needs/<int:need_id>")
+@login_required
+def detail(need_id):
+    return render_need(load_need(need_id))
+
+
+@bp.post("/needs/<int:need_id>/attachments")
+@login_required
+def upload(need_id):
+    need = load_need(need_id)
+    require(current_user, "attach", need)
+    _att, errors = receive_upload(need)
+    if errors:
+        return render_need(need, upload_errors=errors, status=422)
+    return redirect(url_for("needs.detail", need_id=need.id, _anchor="attachments"))
+
+
+# ---- life cycle ----------------------------------------------------------------------------
+def _step(need_id: int, operation, success: str, **kwargs):
+    """Run one life-cycle step; a refused step flashes its reason and changes nothing."""
+    need = load_need(need_id)
+    try:
+        operation(need, by=current_user, **kwargs)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        messages = [str(m) for msgs in exc.errors.values() for m in msgs] or [str(exc.message)]
+        for message in messages:
+            flash(message, "danger")
+    except InvalidTransition as exc:  # e.g. someone else reviewed it a moment ago
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("needs.detail", need_id=need_id))
+
+
+@bp.post("/needs/<int:need_id>/submit")
+@login_required
+def submit(need_id):
+    return _step(need_id, needs.submit_need, _("Financing need submitted for review."))
+
+
+@bp.post("/needs/<int:need_id>/withdraw")
+@login_required
+def withdraw(need_id):
+    return _step(need_id, needs.withdraw_need, _("Financing need withdrawn."),
+                 reason=request.form.get("comment", ""))
+
+
+@bp.post("/needs/<int:need_id>/approve")
+@login_required
+def approve(need_id):
+    return _step(need_id, needs.approve_need, _("Financing need approved. The owner has been notified."),
+                 comment=request.form.get("comment", ""))
+
+
+@bp.post("/needs/<int:need_id>/return", endpoint="return")
+@login_required
+def return_(need_id):
+    return _step(need_id, needs.return_need,
+                 _("Financing need returned to the owner for changes. The owner has been notified."),
+                 comment=request.form.get("comment", ""))

@@ -1,1 +1,204 @@
-from app.projects import bp  # noqa: F401
+"""Projects: list, create, edit, detail; attachments of projects and needs (download, delete)."""
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.forms import show_errors
+from app.models import Attachment, FinancingNeed, Project, Role
+from app.projects import bp
+from app.projects.forms import ProjectFilterForm, ProjectForm
+from app.reference import Category, Level, Stage
+from app.services import attachments, projects
+from app.services.errors import NotFound, StaleEdit, ValidationFailed
+from app.services.permissions import can, require, visible_projects
+
+
+def load_project(project_id: int) -> Project:
+    """The project, or 404 if it does not exist or the user may not see it."""
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound()
+    require(current_user, "view", project)
+    return project
+
+
+def page_number() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def filter_value(form, name: str):
+    """A filter's value, or None when it is empty or not one of its choices."""
+    field = getattr(form, name)
+    return field.data if field.data and not field.errors else None
+
+
+# ---- list -----------------------------------------------------------------------------
+@bp.get("/projects/")
+@login_required
+def index():
+    form = ProjectFilterForm(formdata=request.args)
+    form.validate()
+    query = visible_projects(current_user).options(joinedload(Project.org))
+    if keyword := filter_value(form, "q"):
+        keyword = keyword.strip()
+        query = query.where(sa.or_(Project.name.icontains(keyword, autoescape=True),
+                                   Project.code.icontains(keyword, autoescape=True)))
+    for name, column, enum_cls in (("level", Project.level, Level),
+                                   ("category", Project.category, Category),
+                                   ("stage", Project.stage, Stage)):
+        if value := filter_value(form, name):
+            query = query.where(column == enum_cls(value))
+    if district := filter_value(form, "district"):
+        query = query.where(Project.district_code == district)
+    query = query.order_by(Project.updated_at.desc(), Project.id.desc())
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PER_PAGE"],
+                       error_out=False)
+    need_counts = None
+    if can_see_all_needs():  # one query for the whole page
+        ids = [p.id for p in page.items] or [0]
+        need_counts = dict(db.session.execute(
+            sa.select(FinancingNeed.project_id, sa.func.count())
+            .where(FinancingNeed.project_id.in_(ids)).group_by(FinancingNeed.project_id)
+        ).all())
+    return render_template("projects/index.html", form=form, page=page, need_counts=need_counts,
+                           filtered=any(filter_value(form, f.name) for f in form))
+
+
+def can_see_all_needs() -> bool:
+    """Owners and admins see every need of the projects they list; others only listed ones."""
+    return current_user.role in (Role.admin, Role.owner)
+
+
+# ---- create and edit ---------------------------------------------------------------------
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def create():
+    require(current_user, "create_project", current_user.org)
+    form = ProjectForm()
+    if form.validate_on_submit():
+        try:
+            project = projects.create_project(current_user.org, form.service_data(), by=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Project “%(name)s” created.", name=project.name), "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    status = 422 if form.errors else 200
+    return render_template("projects/form.html", form=form, project=None), status
+
+
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(project_id):
+    project = load_project(project_id)
+    require(current_user, "edit", project)
+    if request.method == "GET":
+        form = ProjectForm.from_project(projects.project_form_data(project), project.version)
+        return render_template("projects/form.html", form=form, project=project)
+    form = ProjectForm()
+    stale = False
+    if form.validate_on_submit():
+        try:
+            projects.update_project(project, form.service_data(), version=form.version_number(),
+                                    by=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        except (StaleEdit, StaleDataError):
+            db.session.rollback()
+            stale = True
+        else:
+            db.session.commit()
+            flash(_("Project “%(name)s” saved.", name=project.name), "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    status = 409 if stale else 422
+    return render_template("projects/form.html", form=form, project=project, stale=stale), status
+
+
+# ---- detail ------------------------------------------------------------------------------
+def render_project(project: Project, *, upload_errors=(), status: int = 200):
+    needs = [n for n in project.needs if can(current_user, "view", n)]
+    return render_template(
+        "projects/detail.html", project=project, needs=needs,
+        attachments=attachments.attachments_of(project), upload_errors=upload_errors,
+        accept=attachments.ACCEPT,
+    ), status
+
+
+@bp.get("/projects/<int:project_id>")
+@login_required
+def detail(project_id):
+    return render_project(load_project(project_id))
+
+
+# ---- attachments ---------------------------------------------------------------------------
+def receive_upload(parent):
+    """Store the uploaded `file` on parent. Returns the attachment, or the list of
+    errors to show (nothing is stored then)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return None, [_("Choose a file to upload.")]
+    # Read one byte more than allowed, so that an oversize file is recognised as such.
+    data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+    try:
+        att = attachments.add_attachment(parent, upload.filename, data, by=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return None, [str(m) for msgs in exc.errors.values() for m in msgs] or [str(exc.message)]
+    db.session.commit()
+    flash(_("File “%(name)s” uploaded.", name=att.filename), "success")
+    return att, []
+
+
+@bp.post("/projects/<int:project_id>/attachments")
+@login_required
+def upload(project_id):
+    project = load_project(project_id)
+    require(current_user, "attach", project)
+    att, errors = receive_upload(project)
+    if errors:
+        return render_project(project, upload_errors=errors, status=422)
+    return redirect(url_for("projects.detail", project_id=project.id, _anchor="attachments"))
+
+
+def load_attachment(attachment_id: int) -> Attachment:
+    att = db.session.get(Attachment, attachment_id)
+    if att is None:
+        raise NotFound()
+    require(current_user, "view", att)
+    return att
+
+
+def parent_url(att: Attachment) -> str:
+    if att.project_id:
+        return url_for("projects.detail", project_id=att.project_id, _anchor="attachments")
+    return url_for("needs.detail", need_id=att.need_id, _anchor="attachments")
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id):
+    att = load_attachment(attachment_id)
+    path = attachments.open_attachment(att, by=current_user)
+    if not path.is_file():
+        raise NotFound()
+    return send_file(path, as_attachment=True, download_name=att.filename, mimetype=att.mimetype,
+                     max_age=0)
+
+
+@bp.post("/attachments/<int:attachment_id>/delete")
+@login_required
+def delete_attachment(attachment_id):
+    att = load_attachment(attachment_id)
+    target, name = parent_url(att), att.filename
+    attachments.delete_attachment(att, by=current_user)
+    db.session.commit()
+    flash(_("File “%(name)s” deleted.", name=name), "success")
+    return redirect(target)

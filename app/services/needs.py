@@ -23,6 +23,9 @@ NEED_FIELDS = (
     "credit_enhancements", "funds_secured", "contact_name", "contact_phone", "contact_email",
 )
 
+# Column sizes (app/models/need.py), checked here so that every database refuses alike.
+TEXT_LIMITS = {"use_of_funds": 2000, "contact_name": 60, "contact_phone": 40, "contact_email": 254}
+
 
 def validate_need(data: dict, project: Project) -> None:
     errors = Errors()
@@ -56,6 +59,9 @@ def validate_need(data: dict, project: Project) -> None:
         errors.add("use_of_funds", _l("This field is required."))
     if not (data.get("contact_name") or "").strip():
         errors.add("contact_name", _l("This field is required."))
+    for field, limit in TEXT_LIMITS.items():
+        if len(data.get(field) or "") > limit:
+            errors.add(field, _l("At most %(n)d characters.", n=limit))
     if not (data.get("contact_phone") or "").strip():
         errors.add("contact_phone", _l("This field is required."))
     errors.raise_if_any()

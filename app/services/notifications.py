@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Notification
 from app.models.base import utcnow
 from app.services import mail
+from app.services.errors import NotFound
 
 # kind -> (title, body); %(name)s placeholders are filled from the stored params.
 KINDS = {
@@ -46,6 +47,20 @@ KINDS = {
     "user_rejected": (
         _l("Your account request was not approved"),
         _l("Your request to join %(org)s was not approved. Reason: %(reason)s"),
+    ),
+    "edition_published": (
+        _l("List edition %(year)s No. %(period)s published"),
+        _l("The financing needs list %(year)s No. %(period)s is published with %(total)s items."),
+    ),
+    "edition_published_matches": (
+        _l("List edition %(year)s No. %(period)s: %(matching)s items match your saved searches"),
+        _l("The financing needs list %(year)s No. %(period)s is published with %(total)s items; "
+           "%(matching)s of them match your saved searches (%(searches)s)."),
+    ),
+    "edition_approval_requested": (
+        _l("Approve the publication of list edition %(year)s No. %(period)s"),
+        _l("%(by)s asks a second administrator to approve the publication of list edition "
+           "%(year)s No. %(period)s."),
     ),
 }
 
@@ -87,9 +102,15 @@ def inbox(user) -> sa.Select:
 
 
 def mark_read(user, notification_id: int | None = None) -> None:
+    """Mark one of the user's notifications (or all of them) as read. Another user's
+    notification does not exist as far as this user can tell."""
     query = sa.update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
     if notification_id is not None:
+        mine = db.session.scalar(sa.select(Notification.id).where(
+            Notification.id == notification_id, Notification.user_id == user.id))
+        if mine is None:
+            raise NotFound()
         query = query.where(Notification.id == notification_id)
     db.session.execute(query.values(read_at=utcnow()))

@@ -12,17 +12,23 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from app.models import (
+    CLOSED_NEED_STATUSES,
     EDITABLE_NEED_STATUSES,
+    PUBLIC_EDITION_STATUSES,
     Attachment,
     AuditEntry,
+    Edition,
+    EditionItem,
+    EditionStatus,
     FinancingNeed,
     NeedStatus,
     Organization,
     Project,
     Role,
+    SavedSearch,
     User,
 )
-from app.services.errors import NotAllowed, NotFound
+from app.services.errors import InvalidTransition, NotAllowed, NotFound
 
 # Needs that financial institutions and experts see: those on a published list.
 PUBLIC_NEED_STATUSES = frozenset({NeedStatus.listed})
@@ -84,20 +90,13 @@ def _owner_acts(user, need: FinancingNeed) -> bool:
     return _is_owner_of(user, need.project.org_id) and user.is_verified
 
 
-def _edit_need(user, need: FinancingNeed) -> bool:
-    return _owner_acts(user, need) and need.status in EDITABLE_NEED_STATUSES
-
-
-def _submit_need(user, need: FinancingNeed) -> bool:
-    return _owner_acts(user, need) and need.status in (NeedStatus.draft, NeedStatus.returned)
-
-
-def _withdraw_need(user, need: FinancingNeed) -> bool:
-    return _owner_acts(user, need) and not need.is_closed
+def _view_need_history(user, need: FinancingNeed) -> bool:
+    """The review history (reviewers' names and comments) is between owner and admins."""
+    return is_admin(user) or _is_owner_of(user, need.project.org_id)
 
 
 def _review_need(user, need: FinancingNeed) -> bool:
-    return is_admin(user) and need.status is NeedStatus.submitted
+    return is_admin(user)
 
 
 # ---- attachments ----------------------------------------------------------------
@@ -116,7 +115,7 @@ def _attach_to_project(user, project: Project) -> bool:
 
 
 def _attach_to_need(user, need: FinancingNeed) -> bool:
-    return _owner_acts(user, need) and not need.is_closed
+    return _owner_acts(user, need)
 
 
 # ---- organisations, users, audit -------------------------------------------------
@@ -128,6 +127,36 @@ def _view_org(user, org: Organization) -> bool:
     return is_admin(user) or _same_org(user, org.id)
 
 
+# ---- list editions -------------------------------------------------------------------
+def _view_edition(user, edition: Edition) -> bool:
+    return edition.status in PUBLIC_EDITION_STATUSES or is_admin(user)
+
+
+def _view_item_contact(user, item: EditionItem) -> bool:
+    """Contacts of an edition item: admins, verified institution users and experts,
+    and the owner organisation of the need itself; never the public."""
+    if not _view_edition(user, item.edition):
+        return False
+    if is_admin(user):
+        return True
+    if _reads_lists(user):
+        return user.is_verified
+    return _is_owner_of(user, item.need.project.org_id)
+
+
+def _approve_publication(user, edition: Edition) -> bool:
+    # Maker–checker: the admin who requested publication cannot approve it.
+    return is_admin(user) and edition.requested_by_id is not None and edition.requested_by_id != user.id
+
+
+def _see_search(user, search: SavedSearch) -> bool:
+    return user is not None and search.user_id == user.id
+
+
+def _own_search(user, search: SavedSearch) -> bool:
+    return _see_search(user, search) and _reads_lists(user)
+
+
 RULES: dict[tuple[str, type], Callable] = {
     ("view", Project): _view_project,
     ("create_project", Organization): _create_project,
@@ -136,9 +165,10 @@ RULES: dict[tuple[str, type], Callable] = {
     ("create_need", Project): _edit_project,
     ("view", FinancingNeed): _view_need,
     ("view_contact", FinancingNeed): _view_need_contact,
-    ("edit", FinancingNeed): _edit_need,
-    ("submit", FinancingNeed): _submit_need,
-    ("withdraw", FinancingNeed): _withdraw_need,
+    ("view_history", FinancingNeed): _view_need_history,
+    ("edit", FinancingNeed): _owner_acts,
+    ("submit", FinancingNeed): _owner_acts,
+    ("withdraw", FinancingNeed): _owner_acts,
     ("approve", FinancingNeed): _review_need,
     ("return", FinancingNeed): _review_need,
     ("attach", FinancingNeed): _attach_to_need,
@@ -149,23 +179,66 @@ RULES: dict[tuple[str, type], Callable] = {
     ("verify", User): _admin_only,
     ("deactivate", User): lambda user, target: is_admin(user) and target.id != user.id,
     ("view", AuditEntry): _admin_only,
+    ("view", Edition): _view_edition,
+    ("compile", Edition): _admin_only,
+    ("edit", Edition): _admin_only,
+    ("request_publication", Edition): _admin_only,
+    ("approve_publication", Edition): _approve_publication,
+    ("publish", Edition): _admin_only,
+    ("correct", Edition): _admin_only,
+    ("view_contact", EditionItem): _view_item_contact,
+    ("view", SavedSearch): _see_search,  # another user's saved search answers 404
+    ("create", SavedSearch): _own_search,
+    ("delete", SavedSearch): _own_search,
 }
 
 
-def can(user, action: str, obj) -> bool:
-    """May `user` do `action` to `obj`? Unknown pairs are refused."""
+# Actions that are only possible in some states of the object. can() needs both the
+# rule above (who) and the state (when); require() tells the two refusals apart:
+# the wrong person gets NotAllowed (403), the right person at the wrong time
+# InvalidTransition (409).
+_OPEN_NEED_STATUSES = frozenset(s for s in NeedStatus if s not in CLOSED_NEED_STATUSES)
+STATES: dict[tuple[str, type], frozenset] = {
+    ("edit", FinancingNeed): EDITABLE_NEED_STATUSES,
+    ("submit", FinancingNeed): frozenset({NeedStatus.draft, NeedStatus.returned}),
+    ("withdraw", FinancingNeed): _OPEN_NEED_STATUSES,
+    ("approve", FinancingNeed): frozenset({NeedStatus.submitted}),
+    ("return", FinancingNeed): frozenset({NeedStatus.submitted}),
+    ("attach", FinancingNeed): _OPEN_NEED_STATUSES,
+    ("edit", Edition): frozenset({EditionStatus.draft}),
+    ("request_publication", Edition): frozenset({EditionStatus.draft}),
+    ("approve_publication", Edition): frozenset({EditionStatus.draft}),
+    ("publish", Edition): frozenset({EditionStatus.draft}),
+    ("correct", Edition): frozenset({EditionStatus.published}),
+}
+
+
+def _rule(action: str, obj) -> Callable:
     rule = RULES.get((action, type(obj)))
     if rule is None:
         raise LookupError(f"no permission rule for {action!r} on {type(obj).__name__}")
-    return bool(rule(_user(user), obj))
+    return rule
+
+
+def _in_state(action: str, obj) -> bool:
+    states = STATES.get((action, type(obj)))
+    return states is None or obj.status in states
+
+
+def can(user, action: str, obj) -> bool:
+    """May `user` do `action` to `obj` now? Unknown pairs are refused."""
+    return bool(_rule(action, obj)(_user(user), obj)) and _in_state(action, obj)
 
 
 def require(user, action: str, obj) -> None:
-    """Raise NotFound when the user may not even see obj, NotAllowed otherwise."""
+    """Raise NotFound when the user may not even see obj, NotAllowed when they may not
+    do this, InvalidTransition when they may, but not in the object's current state."""
     if can(user, action, obj):
         return
-    if action != "view" and ("view", type(obj)) in RULES and not can(user, "view", obj):
+    if action == "view" or (("view", type(obj)) in RULES and not can(user, "view", obj)):
         raise NotFound()
+    if _rule(action, obj)(_user(user), obj):
+        raise InvalidTransition()
     raise NotAllowed()
 
 
@@ -201,3 +274,11 @@ def visible_needs(user) -> sa.Select:
     if _reads_lists(user):
         return query.where(FinancingNeed.status.in_(PUBLIC_NEED_STATUSES))
     return query.where(sa.false())
+
+
+def visible_editions(user) -> sa.Select:
+    """Everyone reads published (and superseded) editions; admins see drafts too."""
+    query = sa.select(Edition)
+    if is_admin(user):
+        return query
+    return query.where(Edition.status.in_(PUBLIC_EDITION_STATUSES))

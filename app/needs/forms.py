@@ -1,0 +1,112 @@
+"""Financing need forms: input types and formats only; the rules are in services.needs."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from app import reference
+from app.forms import MultiCheckboxField
+from app.models import NeedStatus
+from app.reference import CreditEnhancement, Instrument, Level
+
+
+class NeedForm(FlaskForm):
+    amount = DecimalField(_l("Amount sought (万元)"), places=2,
+                          validators=[InputRequired(), NumberRange(min=0)])
+    instruments = MultiCheckboxField(_l("Financing instruments"))
+    term_months = IntegerField(_l("Term (months)"), validators=[InputRequired(), NumberRange(min=1, max=600)])
+    cost_ceiling = DecimalField(_l("Acceptable cost ceiling (% a year)"), places=2,
+                                validators=[Optional(), NumberRange(min=0, max=36)])
+    use_of_funds = TextAreaField(_l("Use of funds"), validators=[DataRequired(), Length(max=2000)])
+    credit_enhancements = MultiCheckboxField(_l("Credit enhancement offered"))
+    funds_secured = DecimalField(_l("Financing already in place (万元)"), places=2,
+                                 validators=[Optional(), NumberRange(min=0)])
+    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=60)])
+    contact_phone = StringField(_l("Contact phone"), validators=[DataRequired(), Length(max=40)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instruments.choices = reference.choices(Instrument)
+        self.credit_enhancements.choices = reference.choices(CreditEnhancement)
+
+    @classmethod
+    def from_need(cls, data: dict, version: int) -> "NeedForm":
+        """The form for editing, filled from services.needs.need_form_data()."""
+        values = dict(data)
+        values["instruments"] = [i.value for i in data["instruments"]]
+        values["credit_enhancements"] = [e.value for e in data["credit_enhancements"]]
+        values["version"] = version
+        return cls(data=values)
+
+    def service_data(self) -> dict:
+        return {
+            "amount": self.amount.data,
+            "instruments": [Instrument(v) for v in self.instruments.data or []],
+            "term_months": self.term_months.data,
+            "cost_ceiling": self.cost_ceiling.data,
+            "use_of_funds": self.use_of_funds.data or "",
+            "credit_enhancements": [CreditEnhancement(v) for v in self.credit_enhancements.data or []],
+            "funds_secured": self.funds_secured.data,
+            "contact_name": self.contact_name.data or "",
+            "contact_phone": self.contact_phone.data or "",
+            "contact_email": self.contact_email.data,
+        }
+
+    def version_number(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return 0
+
+
+class NeedFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Project name or code"), validators=[Optional(), Length(max=100)])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    instrument = SelectField(_l("Instrument"), validators=[Optional()])
+    district = SelectField(_l("District"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = ("", _l("All"))
+        self.status.choices = [everything, *reference.choices(NeedStatus)]
+        self.instrument.choices = [everything, *reference.choices(Instrument)]
+        self.district.choices = [everything, *reference.district_choices()]
+
+
+class ReviewFilterForm(NeedFilterForm):
+    q = StringField(_l("Project, code or owner"), validators=[Optional(), Length(max=100)])
+    level = SelectField(_l("Level"), validators=[Optional()])
+    submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
+    submitted_to = DateField(_l("Submitted until"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.level.choices = [("", _l("All")), *reference.choices(Level)]
+        self.status.choices = [c for c in self.status.choices if c[0] != NeedStatus.draft.value]
+
+
+class ReturnForm(FlaskForm):
+    comment = TextAreaField(_l("What should the owner change?"), validators=[Length(max=2000)])
+
+
+class CommentForm(FlaskForm):
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+class WithdrawForm(FlaskForm):
+    comment = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
