@@ -1,0 +1,126 @@
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+from sqlalchemy.orm import joinedload
+
+from app.api.auth import authenticate, current_user, get_or_404
+from app.api.pagination import paginate
+from app.api.schemas import (
+    NEED_INPUT_FIELDS,
+    CommentSchema,
+    NeedFilterSchema,
+    NeedInputSchema,
+    NeedPatchSchema,
+    NeedSchema,
+    OptionalCommentSchema,
+    ReasonSchema,
+    page_schema,
+)
+from app.extensions import db
+from app.models import FinancingNeed, NeedInstrument, Project
+from app.services import needs
+from app.services.permissions import visible_needs
+
+bp = Blueprint("api_needs", __name__, url_prefix="", description="Financing needs and their review")
+bp.before_request(authenticate)
+
+NeedPageSchema = page_schema(NeedSchema, "NeedPage")
+
+
+@bp.get("/needs")
+@bp.arguments(NeedFilterSchema, location="query", as_kwargs=True)
+@bp.response(200, NeedPageSchema)
+def list_needs(page, per_page, status=None, instrument=None, district=None, level=None,
+               project_id=None, min_amount=None, max_amount=None):
+    """Financing needs the caller may see (institutions: listed needs), newest first."""
+    query = visible_needs(current_user())
+    for column, value in ((FinancingNeed.status, status), (Project.district_code, district),
+                          (Project.level, level), (FinancingNeed.project_id, project_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if instrument is not None:
+        query = query.where(sa.select(NeedInstrument.need_id).where(
+            NeedInstrument.need_id == FinancingNeed.id,
+            NeedInstrument.instrument == instrument).exists())
+    if min_amount is not None:
+        query = query.where(FinancingNeed.amount >= min_amount)
+    if max_amount is not None:
+        query = query.where(FinancingNeed.amount <= max_amount)
+    query = query.order_by(FinancingNeed.id.desc())
+    return paginate(query, page=page, per_page=per_page,
+                    options=[joinedload(FinancingNeed.project).joinedload(Project.org)])
+
+
+@bp.get("/needs/<int:need_id>")
+@bp.response(200, NeedSchema)
+def get_need(need_id):
+    """One financing need; contact fields are null unless the caller may see them."""
+    return get_or_404(FinancingNeed, need_id)
+
+
+@bp.post("/projects/<int:project_id>/needs")
+@bp.arguments(NeedInputSchema)
+@bp.response(201, NeedSchema)
+def create_need(data, project_id):
+    """Add a draft financing need to a project (its owner)."""
+    project = get_or_404(Project, project_id)
+    need = needs.create_need(project, data, by=current_user())
+    db.session.commit()
+    return need
+
+
+@bp.patch("/needs/<int:need_id>")
+@bp.arguments(NeedPatchSchema(partial=NEED_INPUT_FIELDS))
+@bp.response(200, NeedSchema)
+def update_need(data, need_id):
+    """Change some fields of a need. `version` is the one you read: if the need changed
+    since, nothing is saved and the answer is 409 stale_edit. Editing an approved need
+    sends it back for review."""
+    need = get_or_404(FinancingNeed, need_id)
+    version = data.pop("version")
+    merged = {**needs.need_form_data(need), **data}
+    needs.update_need(need, merged, version=version, by=current_user())
+    db.session.commit()
+    return need
+
+
+@bp.post("/needs/<int:need_id>/submit")
+@bp.response(200, NeedSchema)
+def submit_need(need_id):
+    """Submit a draft or returned need for review."""
+    need = get_or_404(FinancingNeed, need_id)
+    needs.submit_need(need, by=current_user())
+    db.session.commit()
+    return need
+
+
+@bp.post("/needs/<int:need_id>/withdraw")
+@bp.arguments(ReasonSchema, required=False)
+@bp.response(200, NeedSchema)
+def withdraw_need(data, need_id):
+    """Withdraw a need that is not closed yet (its owner)."""
+    need = get_or_404(FinancingNeed, need_id)
+    needs.withdraw_need(need, by=current_user(), reason=data.get("reason"))
+    db.session.commit()
+    return need
+
+
+@bp.post("/needs/<int:need_id>/approve")
+@bp.arguments(OptionalCommentSchema, required=False)
+@bp.response(200, NeedSchema)
+def approve_need(data, need_id):
+    """Approve a submitted need (administrators)."""
+    need = get_or_404(FinancingNeed, need_id)
+    needs.approve_need(need, by=current_user(), comment=data.get("comment"))
+    db.session.commit()
+    return need
+
+
+@bp.post("/needs/<int:need_id>/return")
+@bp.arguments(CommentSchema)
+@bp.response(200, NeedSchema)
+def return_need(data, need_id):
+    """Return a submitted need to its owner with a comment (administrators)."""
+    need = get_or_404(FinancingNeed, need_id)
+    needs.return_need(need, comment=data["comment"], by=current_user())
+    db.session.commit()
+    return need

@@ -1,0 +1,33 @@
+"""API fixtures: bearer tokens for the role users of tests/conftest.py, and a client
+that sends them."""
+
+import pytest
+
+from app.extensions import db
+from app.services import accounts
+
+
+def bearer(user) -> dict:
+    """Authorization headers with a fresh API token of `user`."""
+    secret, _row = accounts.create_api_token(user, "tests")
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def api(client):
+    """api(user).get(path, ...) sends the user's bearer token; paths are under /api/v1."""
+
+    class Caller:
+        def __init__(self, user):
+            self.headers = bearer(user)
+
+        def __getattr__(self, method):
+            send = getattr(client, method)
+
+            def call(path, **kwargs):
+                return send("/api/v1" + path, headers={**self.headers, **kwargs.pop("headers", {})},
+                            **kwargs)
+            return call
+
+    return Caller
