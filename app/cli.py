@@ -57,6 +57,32 @@ def register(app: Flask) -> None:
         click.echo(f"administrator {email} created")
 
     @app.cli.group()
+    def editions():
+        """List editions."""
+
+    @editions.command("publish")
+    @click.argument("year", type=int)
+    @click.argument("period", type=click.IntRange(1, 6))
+    @click.option("--admin", "admin_email", required=True, help="E-mail of the publishing administrator.")
+    def publish_edition(year, period, admin_email):
+        """Compile (if needed) and publish the edition YEAR PERIOD, e.g. 2026 6."""
+        from app.services import accounts
+        from app.services import editions as edition_service
+        from app.services.errors import DomainError
+
+        admin = accounts.find_user_by_email(admin_email)
+        if admin is None:
+            raise click.ClickException(f"no user with e-mail {admin_email}")
+        try:
+            edition = edition_service.open_draft(year, period, by=admin)
+            edition_service.publish_edition(edition, by=admin)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc.message)) from None
+        db.session.commit()
+        click.echo(f"published {edition.title_zh} (revision {edition.revision}, {len(edition.items)} items)")
+
+    @app.cli.group()
     def demo():
         """Demo data."""
 

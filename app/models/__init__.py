@@ -2,6 +2,17 @@
 
 from app.models.attachment import Attachment
 from app.models.audit import AuditEntry
+from app.models.edition import (
+    EDITION_TRANSITIONS,
+    PUBLIC_EDITION_STATUSES,
+    Edition,
+    EditionFile,
+    EditionItem,
+    EditionItemInstrument,
+    EditionStatus,
+    ItemMarker,
+    SavedSearch,
+)
 from app.models.need import (
     CLOSED_NEED_STATUSES,
     EDITABLE_NEED_STATUSES,
@@ -28,5 +39,6 @@ __all__ = [
     "NEED_TRANSITIONS", "FinancingNeed", "NeedInstrument", "NeedStatus", "Notification",
     "ORG_STATUS_TRANSITIONS", "Organization", "OrgStatus", "Project",
     "USER_STATUS_TRANSITIONS", "ApiToken", "Role", "User", "UserSession", "UserStatus",
-    "hash_token",
+    "hash_token", "EDITION_TRANSITIONS", "PUBLIC_EDITION_STATUSES", "Edition", "EditionFile",
+    "EditionItem", "EditionItemInstrument", "EditionStatus", "ItemMarker", "SavedSearch",
 ]

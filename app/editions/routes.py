@@ -1,0 +1,355 @@
+"""Edition pages. Reading: /editions/, /editions/2026-6 (latest revision, ?rev=1 for an
+older one), its items, changelog and files. Compiling (admins): /editions/2026-6/compile.
+Saved searches: /editions/saved."""
+
+import io
+import time
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from app.editions import bp
+from app.editions.forms import (
+    AddItemForm,
+    CompileForm,
+    CorrectionForm,
+    JustifyForm,
+    SaveSearchForm,
+    SearchEmailForm,
+    SortForm,
+)
+from app.extensions import db
+from app.forms import show_errors
+from app.models import Edition, EditionItem, EditionStatus, FinancingNeed, SavedSearch
+from app.services import editions as svc
+from app.services.errors import NotFound, ValidationFailed
+from app.services.exports import filename
+from app.services.formatting import today
+from app.services.permissions import can, require_admin
+
+EDITION = "/<int:year>-<int:period>"
+CACHE_SIZE = 512
+
+
+def _revision_arg() -> int | None:
+    rev = request.args.get("rev", type=int)
+    return rev if rev and rev > 0 else None
+
+
+def _published(year: int, period: int):
+    """The latest (or ?rev=) published revision; admins may ask for a draft by ?rev=."""
+    return svc.get_edition(year, period, user=current_user, revision=_revision_arg())
+
+
+@bp.get("/")
+def index():
+    editions = db.session.scalars(svc.list_editions(current_user)).all()
+    form = CompileForm(year=today().year, period=(today().month + 1) // 2) if can(
+        current_user, "compile", Edition(status=EditionStatus.draft)) else None
+    return render_template("editions/index.html", editions=editions, form=form)
+
+
+# ---- reading ------------------------------------------------------------------------------
+# Published editions never change, so the page an anonymous reader gets is cached whole,
+# per process, keyed by address, query string and language. What can change is which
+# revision is the latest: entries live CACHE_SECONDS, and publishing in this process
+# empties the cache at once. The CSRF token of the page's language form is the only
+# per-visitor part: it is swapped in on the way out.
+CACHE_SECONDS = 30
+CSRF_PLACEHOLDER = "__cp_csrf_token__"
+
+
+def _page_cache() -> dict:
+    return current_app.extensions.setdefault("edition_page_cache", {})
+
+
+def _cacheable() -> bool:
+    """Anonymous readers without pending flash messages all see the same page."""
+    return not current_user.is_authenticated and not session.get("_flashes")
+
+
+@bp.get(EDITION)
+def show(year, period):
+    cache = _page_cache() if _cacheable() else None
+    key = (year, period, str(get_locale()), request.query_string)
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1].replace(CSRF_PLACEHOLDER, generate_csrf())
+    edition = _published(year, period)
+    if edition.is_draft:
+        return redirect(url_for(".compile", year=year, period=period, rev=edition.revision))
+    body = Markup(_render_edition_body(edition, preview=False))
+    html = render_template("editions/show.html", edition=edition, body=body,
+                           save_form=_save_form(), filters=svc.Filters.from_args(request.args))
+    if cache is not None:
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[key] = (time.monotonic() + CACHE_SECONDS, html.replace(generate_csrf(), CSRF_PLACEHOLDER))
+    return html
+
+
+def _save_form():
+    if current_user.is_authenticated and can(current_user, "create", SavedSearch(user_id=current_user.id)):
+        return SaveSearchForm()
+    return None
+
+
+def _render_edition_body(edition, *, preview: bool) -> str:
+    filters = svc.Filters.from_args(request.args)
+    page = db.paginate(svc.search_items(edition, filters), page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template(
+        "editions/_body.html", edition=edition, filters=filters, page=page, preview=preview,
+        rows=[svc.public_data(svc.item_data(i)) for i in page.items],
+        revisions=svc.revisions(edition), sorts=svc.READER_SORTS,
+    )
+
+
+@bp.get(EDITION + ".<fmt>")
+def download(year, period, fmt):
+    edition = _published(year, period)
+    row = svc.edition_file(edition, fmt)
+    if request.if_none_match and row.sha256 in request.if_none_match:
+        return "", 304
+    response = send_file(io.BytesIO(row.content), mimetype=svc.MIME_TYPES[fmt], as_attachment=fmt != "json",
+                         download_name=filename(svc.meta(edition), fmt), etag=row.sha256,
+                         last_modified=edition.published_at)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get(EDITION + "/items/<int:seq>")
+def item(year, period, seq):
+    edition = _published(year, period)
+    entry = svc.get_item(edition, seq)
+    data = svc.item_data(entry)
+    contact = svc.contact_of(entry, user=current_user)
+    if contact is not None:
+        db.session.commit()  # the audit row of this reading
+    return render_template("editions/item.html", edition=edition, item=entry, data=svc.public_data(data),
+                           contact=contact)
+
+
+@bp.get(EDITION + "/changes")
+def changes(year, period):
+    edition = _published(year, period)
+    return render_template("editions/changes.html", edition=edition, log=svc.changelog(edition),
+                           reasons=svc.REMOVAL_REASONS)
+
+
+# ---- compiling (admins) ------------------------------------------------------------------------
+def _latest_for_admin(year, period):
+    require_admin(current_user)
+    return svc.get_edition(year, period, user=current_user, revision=_revision_arg(), drafts=True)
+
+
+@bp.post("/compile")
+@login_required
+def open_draft():
+    require_admin(current_user)
+    form = CompileForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a year and a period."), "danger")
+        return redirect(url_for(".index"))
+    edition = svc.open_draft(form.year.data, form.period.data, by=current_user)
+    db.session.commit()
+    return redirect(url_for(".compile", year=edition.year, period=edition.period))
+
+
+@bp.get(EDITION + "/compile")
+@login_required
+def compile(year, period):
+    edition = _latest_for_admin(year, period)
+    context = {"edition": edition, "correction_form": CorrectionForm()}
+    if edition.is_draft:
+        svc.preload(edition)
+        add_form = AddItemForm()
+        add_form.need_id.choices = [
+            (n.id, f"{n.project.name} · {n.project.org.name}") for n in svc.addable_needs(edition)]
+        context.update(
+            flags=svc.check_readiness(edition), add_form=add_form,
+            sort_form=SortForm(order=edition.sort_order), justify_form=JustifyForm(),
+            rows={i.id: svc.item_data(i) for i in edition.items},
+        )
+        context["red"] = svc.red_count(context["flags"])
+    return render_template("editions/compile.html", **context)
+
+
+@bp.get(EDITION + "/preview")
+@login_required
+def preview(year, period):
+    edition = _latest_for_admin(year, period)
+    svc.preload(edition)
+    body = Markup(_render_edition_body(edition, preview=True))
+    return render_template("editions/show.html", edition=edition, body=body, save_form=None,
+                           filters=svc.Filters.from_args(request.args))
+
+
+def _draft_item(edition, item_id) -> EditionItem:
+    entry = db.session.get(EditionItem, item_id)
+    if entry is None or entry.edition_id != edition.id:
+        raise NotFound()
+    return entry
+
+
+def _back(edition):
+    return redirect(url_for(".compile", year=edition.year, period=edition.period, rev=edition.revision))
+
+
+@bp.post(EDITION + "/items/add")
+@login_required
+def add_item(year, period):
+    edition = _latest_for_admin(year, period)
+    need = db.session.get(FinancingNeed, request.form.get("need_id", type=int) or 0)
+    if need is None:
+        raise NotFound()
+    svc.add_item(edition, need, by=current_user)
+    db.session.commit()
+    flash(_("Item added."), "success")
+    return _back(edition)
+
+
+@bp.post(EDITION + "/items/<int:item_id>/remove")
+@login_required
+def remove_item(year, period, item_id):
+    edition = _latest_for_admin(year, period)
+    svc.remove_item(edition, _draft_item(edition, item_id), by=current_user)
+    db.session.commit()
+    flash(_("Item removed."), "success")
+    return _back(edition)
+
+
+@bp.post(EDITION + "/sort")
+@login_required
+def sort(year, period):
+    edition = _latest_for_admin(year, period)
+    form = SortForm()
+    svc.sort_items(edition, form.order.data, by=current_user)
+    db.session.commit()
+    flash(_("Items renumbered."), "success")
+    return _back(edition)
+
+
+@bp.post(EDITION + "/items/<int:item_id>/justify")
+@login_required
+def justify(year, period, item_id):
+    edition = _latest_for_admin(year, period)
+    form = JustifyForm()
+    try:
+        svc.justify(_draft_item(edition, item_id), form.code.data or "", form.reason.data or "", by=current_user)
+    except ValidationFailed as exc:
+        flash(" ".join(str(m) for msgs in exc.errors.values() for m in msgs) or str(exc.message), "danger")
+        return _back(edition)
+    db.session.commit()
+    flash(_("Justification recorded."), "success")
+    return _back(edition)
+
+
+@bp.post(EDITION + "/request-publication")
+@login_required
+def request_publication(year, period):
+    edition = _latest_for_admin(year, period)
+    try:
+        svc.request_publication(edition, by=current_user)
+    except ValidationFailed as exc:
+        flash(str(exc.message), "danger")
+        return _back(edition)
+    db.session.commit()
+    flash(_("Publication requested: another administrator must approve it."), "success")
+    return _back(edition)
+
+
+@bp.post(EDITION + "/publish")
+@login_required
+def publish(year, period):
+    edition = _latest_for_admin(year, period)
+    svc.preload(edition)
+    try:
+        svc.publish_edition(edition, by=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return _back(edition)
+    db.session.commit()
+    _page_cache().clear()
+    flash(_("%(title)s is published.", title=edition.title), "success")
+    return redirect(url_for(".show", year=edition.year, period=edition.period))
+
+
+@bp.post(EDITION + "/correct")
+@login_required
+def correct(year, period):
+    edition = _latest_for_admin(year, period)
+    form = CorrectionForm()
+    try:
+        draft = svc.create_correction(edition, form.correction_note.data or "", by=current_user)
+    except ValidationFailed as exc:
+        show_errors(form, exc)
+        flash(_("Explain what the correction changes."), "danger")
+        return _back(edition)
+    db.session.commit()
+    flash(_("Revision %(n)d opened as a draft.", n=draft.revision), "success")
+    return _back(draft)
+
+
+# ---- saved searches -----------------------------------------------------------------------------
+@bp.get("/saved")
+@login_required
+def saved():
+    searches = svc.user_searches(current_user)
+    latest = svc.latest_published()
+    return render_template("editions/saved.html", searches=searches, latest=latest,
+                           can_save=_save_form() is not None, email_form=SearchEmailForm())
+
+
+@bp.post("/saved")
+@login_required
+def save_search():
+    form = SaveSearchForm()
+    target = request.form.get("next") or url_for(".saved")
+    if not target.startswith("/editions/"):
+        target = url_for(".saved")
+    if not form.validate_on_submit():
+        flash(_("Give the search a name."), "danger")
+        return redirect(target)
+    svc.save_search(current_user, name=form.name.data, filters=svc.Filters.from_args(request.form),
+                    email=form.email.data)
+    db.session.commit()
+    flash(_("Search saved: you will be told how many items match it in each new edition."), "success")
+    return redirect(target)
+
+
+@bp.post("/saved/<int:search_id>/delete")
+@login_required
+def delete_search(search_id):
+    search = svc.get_search(search_id, user=current_user)
+    svc.delete_search(search, by=current_user)
+    db.session.commit()
+    flash(_("Saved search deleted."), "success")
+    return redirect(url_for(".saved"))
+
+
+@bp.post("/saved/<int:search_id>/email")
+@login_required
+def search_email(search_id):
+    search = svc.get_search(search_id, user=current_user)
+    svc.set_search_email(search, SearchEmailForm().email.data, by=current_user)
+    db.session.commit()
+    flash(_("E-mail setting saved."), "success")
+    return redirect(url_for(".saved"))
+
