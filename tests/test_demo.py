@@ -1,0 +1,157 @@
+"""`flask demo load`: realistic Chengdu data covering every state.
+
+The tests share one load (a module-scoped app and database): loading takes seconds."""
+
+import os
+import re
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app, reference
+from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+from app.extensions import db
+from app.models import (
+    AuditEntry,
+    FinancingNeed,
+    NeedStatus,
+    Organization,
+    OrgStatus,
+    Project,
+    User,
+    UserStatus,
+)
+from app.reference import Category, Level, OrgKind, ReserveSubstage, Stage
+from app.services import credit_code
+
+POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+PROJECT_CODE = re.compile(r"^20\d\d-510\d{3}-\d{2}-0[1-3]-\d{6}$")
+
+
+def _all(model):
+    return list(db.session.scalars(sa.select(model)))
+
+
+def _row_counts() -> dict[str, int]:
+    with db.engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                for t in db.metadata.sorted_tables}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, _schema):
+    overrides = {}
+    if not POSTGRES:
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    app = create_app("testing", **overrides)
+    with app.app_context():
+        if not POSTGRES:
+            db.create_all()
+        assert load_demo() is True
+        db.session.commit()
+        yield app
+        db.session.remove()
+        if POSTGRES:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+def test_organisations_cover_every_kind_with_valid_credit_codes(demo):
+    orgs = _all(Organization)
+    kinds = Counter(o.kind for o in orgs if o.status is OrgStatus.verified)
+    assert len(orgs) >= 25
+    assert kinds[OrgKind.government] == 1
+    assert kinds[OrgKind.bank] >= 5
+    assert kinds[OrgKind.insurer] >= 3
+    assert kinds[OrgKind.securities] >= 3
+    assert kinds[OrgKind.private_capital] >= 2
+    assert kinds[OrgKind.owner] >= 10
+    assert all(credit_code.is_valid(o.credit_code) for o in orgs), [
+        o.credit_code for o in orgs if not credit_code.is_valid(o.credit_code)]
+    names = {o.name for o in orgs}
+    assert {"成都市发展和改革委员会", "成都银行股份有限公司", "国家开发银行",
+            "中国人寿保险股份有限公司", "国金证券股份有限公司"} <= names
+    bank = next(o for o in orgs if o.name == "成都银行股份有限公司")
+    assert bank.credit_code == "91510100633142770A"
+    # The admin's queue is not empty: organisations and users wait for verification.
+    assert any(o.status is OrgStatus.pending for o in orgs)
+    assert sum(u.status is UserStatus.pending for u in _all(User)) >= 2
+
+
+def test_projects_cover_levels_categories_stages_and_every_district(demo):
+    projects = _all(Project)
+    assert len(projects) >= 60
+    assert {p.level for p in projects} == set(Level)
+    assert {p.category for p in projects} == set(Category)
+    assert {p.stage for p in projects} == set(Stage)
+    assert {p.reserve_substage for p in projects if p.stage is Stage.reserve} == set(ReserveSubstage)
+    assert all(p.reserve_substage is None for p in projects if p.stage is not Stage.reserve)
+    assert {p.district_code for p in projects} == {d.code for d in reference.districts()}
+    assert {p.zone_code for p in projects} - {None} == {z.code for z in reference.ZONES}
+    assert all(reference.industry(p.industry_code) and not p.industry_code.isalpha() for p in projects)
+    assert 0.05 <= sum(p.is_priority for p in projects) / len(projects) <= 0.15
+    for p in projects:
+        assert PROJECT_CODE.match(p.code) and p.code[5:11] == p.district_code, p.code
+        assert p.total_investment.as_tuple().exponent == -2
+        assert p.annual_planned_investment <= p.total_investment
+        assert p.planned_start <= p.planned_completion
+        assert (p.actual_start is not None) == (p.stage in (Stage.under_construction, Stage.completed))
+        assert (p.actual_completion is not None) == (p.stage is Stage.completed)
+        if p.actual_completion:
+            assert p.actual_start < p.actual_completion
+    totals = sorted(p.total_investment for p in projects)
+    assert totals[0] < 100000 and totals[-1] > 3000000  # from a few 亿 to 300+ 亿 (万元)
+
+
+def test_needs_cover_every_state_with_their_audit_trail(demo):
+    needs = _all(FinancingNeed)
+    assert len(needs) >= 80
+    statuses = Counter(n.status for n in needs)
+    assert set(statuses) == set(NeedStatus)
+    assert min(statuses.values()) >= 3
+    audit = Counter((a.action, a.object_id) for a in _all(AuditEntry) if a.object_type == "financing_need")
+    for need in needs:
+        assert need.amount <= need.project.total_investment
+        assert need.funds_secured <= need.amount
+        assert need.instruments
+        assert re.match(r"^028-[68]\d{7}$", need.contact_phone)
+        assert re.match(r"^[\u4e00-\u9fff]{2,3}$", need.contact_name)
+        assert audit["financing_need.create", need.id] == 1
+        if need.status is NeedStatus.returned:
+            assert need.review_comment and audit["financing_need.returned", need.id] == 1
+        if need.status in (NeedStatus.approved, NeedStatus.listed, NeedStatus.financed, NeedStatus.expired):
+            assert audit["financing_need.approved", need.id] == 1
+        if need.status is not NeedStatus.draft and need.status is not NeedStatus.withdrawn:
+            assert audit["financing_need.submitted", need.id] >= 1
+        assert (need.closed_at is not None) == need.is_closed
+    owner = db.session.scalar(sa.select(User).where(User.email == "owner@demo.cn"))
+    own = Counter(n.status for n in needs if n.project.org_id == owner.org_id)
+    assert len(own) >= 4 and NeedStatus.returned in own
+
+
+def test_demo_accounts_log_in_and_a_second_load_changes_nothing(demo):
+    client = demo.test_client()
+    emails = [email for email, _ in DEMO_ACCOUNTS]
+    assert {"admin@demo.cn", "owner@demo.cn", "bank@demo.cn", "insurer@demo.cn",
+            "broker@demo.cn", "expert@demo.cn"} <= set(emails)
+    for email in emails:
+        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert user.is_verified
+        client.post("/logout")
+    kinds = {email: db.session.scalar(sa.select(User).where(User.email == email)).org.kind
+             for email in emails}
+    assert kinds["bank@demo.cn"] is OrgKind.bank
+    assert kinds["insurer@demo.cn"] is OrgKind.insurer
+    assert kinds["broker@demo.cn"] is OrgKind.securities
+    assert kinds["expert@demo.cn"] in reference.INSTITUTION_KINDS
+    assert kinds["admin@demo.cn"] is OrgKind.government
+
+    before = _row_counts()
+    assert load_demo() is False
+    db.session.commit()
+    assert _row_counts() == before
