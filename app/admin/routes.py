@@ -6,12 +6,12 @@ services.accounts, which checks the permission again and writes the audit row.
 
 import json
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import contains_eager
 
 from app.admin import bp
 from app.admin.forms import (
@@ -27,9 +27,10 @@ from app.models import AuditEntry, Organization, OrgStatus, Role, User, UserSess
 from app.reference import OrgKind, label
 from app.services import accounts
 from app.services.errors import NotFound, ValidationFailed
+from app.services.formatting import TZ
 from app.services.permissions import require_admin
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = TZ
 
 
 @bp.before_request
@@ -161,7 +162,7 @@ def deactivate_organization(org_id):
 def users():
     form = UserFilterForm(request.args)
     form.validate()
-    query = sa.select(User).join(User.org)
+    query = sa.select(User).join(User.org).options(contains_eager(User.org))
     if form.status.data and not form.status.errors:
         query = query.where(User.status == UserStatus(form.status.data))
     if form.role.data and not form.role.errors:

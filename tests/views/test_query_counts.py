@@ -1,0 +1,52 @@
+"""A list page costs the same number of SQL statements whether it shows 2 rows or a
+full page: no query per row (N+1)."""
+
+import pytest
+
+from app.extensions import db
+from app.models import NeedStatus
+from app.reference import OrgKind
+from app.services import audit
+from app.services.notifications import notify
+from tests import factories
+from tests.conftest import login
+
+
+def _fill(owner, n):
+    """n projects, each with a submitted need, and n organisations with a user each."""
+    for _ in range(n):
+        need = factories.make_need(org=owner.org, status=NeedStatus.submitted)
+        audit.record("financing_need.submitted", need, by=owner)
+        factories.make_user(factories.make_org(OrgKind.owner))
+    notify([owner] * n, "need_approved", {"project": "项目", "org": "单位", "amount": "1"}, email=False)
+    db.session.commit()
+
+
+PAGES = [
+    ("owner", "/projects/"),
+    ("owner", "/needs/"),
+    ("owner", "/notifications/"),
+    ("admin", "/projects/"),
+    ("admin", "/needs/"),
+    ("admin", "/needs/review"),
+    ("admin", "/admin/organizations"),
+    ("admin", "/admin/users"),
+    ("admin", "/admin/audit"),
+]
+
+
+@pytest.mark.parametrize("who,url", PAGES)
+def test_list_pages_cost_the_same_for_few_and_many_rows(request, client, owner, admin, count_queries, who, url):
+    user = request.getfixturevalue(who)
+    login(client, user)
+
+    def statements():
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    _fill(owner, 2)
+    few = statements()
+    _fill(owner, 18)
+    many = statements()
+    assert many == few, f"{url}: {few} statements for a few rows, {many} for many"
