@@ -5,13 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-# Per-test SQLite files are safe in parallel; on PostgreSQL every test empties the same
-# tables (TRUNCATE), so that suite runs serially.
-ifneq (,$(findstring postgresql,$(DATABASE_URL)))
-PYTEST_PARALLEL :=
-else
+# Two workers (the machine has two cores): each SQLite test has its own file, and on
+# PostgreSQL each worker has its own database (tests/conftest.py).
 PYTEST_PARALLEL := -p xdist -n 2
-endif
 
 .PHONY: run test lint translations compile-translations
 

@@ -1,8 +1,9 @@
 """Fixtures: an app on a fresh database per test, a client, one user per role, a login
 helper and a local SMTP server that receives the platform's real e-mails.
 
-SQLite (default): each test gets its own database file. PostgreSQL (DATABASE_URL set):
-the schema is created once per run and every table is emptied after each test.
+SQLite (default): each test gets a fresh copy of a template database file. PostgreSQL
+(DATABASE_URL set): the schema is created once per run and every table is emptied after
+each test; under pytest-xdist each worker has a database of its own (<name>_gw0, …).
 """
 
 import os
@@ -15,8 +16,28 @@ import pytest
 import sqlalchemy as sa
 from flask import g, request_started
 
-from app import create_app
-from app.extensions import db
+
+def _per_worker_database() -> None:
+    """Give each pytest-xdist worker its own PostgreSQL database, created on first use, so
+    that workers never empty each other's tables. Runs before the app's config is read."""
+    url = os.environ.get("DATABASE_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url.startswith("postgresql") or not worker:
+        return
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    os.environ["DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
+
+
+_per_worker_database()
+
+from app import create_app  # imported after the database URL is settled
+from app.extensions import db, limiter
 from app.models import OrgStatus, Role, UserStatus
 from app.reference import OrgKind
 from app.services import accounts
@@ -80,6 +101,9 @@ def app(_shared_app, _schema, tmp_path):
     app = _shared_app
     config = dict(app.config)
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    # The limiter is one object for every app of the process: tests that make an app of
+    # their own with rate limits on must not leave them on (or counted) for the others.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():
         if not POSTGRES:
             db.engine.dispose()

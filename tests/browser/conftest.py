@@ -9,7 +9,8 @@ from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+               "--lang=zh-CN"]
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs it): browser tests skipped",
