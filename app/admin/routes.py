@@ -25,7 +25,7 @@ from app.extensions import db
 from app.forms import show_errors
 from app.models import AuditEntry, Organization, OrgStatus, Role, User, UserSession, UserStatus
 from app.reference import OrgKind, label
-from app.services import accounts
+from app.services import accounts, audit
 from app.services.errors import NotFound, ValidationFailed
 from app.services.formatting import TZ
 from app.services.permissions import require_admin
@@ -286,4 +286,5 @@ def audit_log():
     if ok(form.date_to):
         query = query.where(AuditEntry.at < _local_day_start(form.date_to.data + timedelta(days=1)))
     page = _page(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
-    return render_template("admin/audit.html", form=form, page=page, as_json=compact_json)
+    return render_template("admin/audit.html", form=form, page=page, as_json=compact_json,
+                           action_label=audit.action_label, object_label=audit.object_label)

@@ -4,8 +4,25 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.main import bp
-from app.models import FinancingNeed, NeedStatus, Project, Role
+from app.models import (
+    Edition,
+    EditionStatus,
+    FinancingNeed,
+    NeedStatus,
+    Organization,
+    OrgStatus,
+    Project,
+    Role,
+    User,
+    UserStatus,
+)
+from app.services import editions as edition_service
 from app.services.permissions import visible_needs, visible_projects
+from app.urls import local_url
+
+
+def _count(query: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
 @bp.get("/")
@@ -19,7 +36,17 @@ def index():
             "needs": db.session.scalar(sa.select(sa.func.count()).select_from(needs)),
             "by_status": dict(db.session.execute(
                 sa.select(needs.c.status, sa.func.count()).group_by(needs.c.status)).all()),
+            "latest_edition": edition_service.latest_published(),
         }
+        # The dashboard's shortcuts: what waits for this user, counted from existing data.
+        if current_user.is_admin:
+            stats["pending_orgs"] = _count(sa.select(Organization.id).where(
+                Organization.status == OrgStatus.pending))
+            stats["pending_users"] = _count(sa.select(User.id).where(User.status == UserStatus.pending))
+            stats["draft_editions"] = db.session.scalars(sa.select(Edition).where(
+                Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
+        elif current_user.role == Role.institution:
+            stats["saved_searches"] = len(edition_service.user_searches(current_user))
     return render_template("main/index.html", stats=stats, Role=Role, NeedStatus=NeedStatus,
                            Project=Project, FinancingNeed=FinancingNeed)
 
@@ -32,10 +59,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = lang
             db.session.commit()
-    target = request.form.get("next") or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(local_url(request.form.get("next"), url_for("main.index")))
 
 
 @bp.get("/healthz")

@@ -101,12 +101,16 @@ class ReviewFilterForm(NeedFilterForm):
 
 
 class ReturnForm(FlaskForm):
-    comment = TextAreaField(_l("What should the owner change?"), validators=[Length(max=2000)])
+    # The review page shows three comment boxes: each needs an id of its own for its label.
+    comment = TextAreaField(_l("What should the owner change?"), validators=[Length(max=2000)],
+                            id="return-comment")
 
 
 class CommentForm(FlaskForm):
-    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)],
+                            id="approve-comment")
 
 
 class WithdrawForm(FlaskForm):
-    comment = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)],
+                            id="withdraw-comment")

@@ -5,9 +5,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import AuditEntry
+from app.reference import label
 
 
 def _plain(value):
@@ -51,3 +53,73 @@ def record(action: str, obj=None, *, by=None, before=None, after=None, note=None
     )
     db.session.add(entry)
     return entry
+
+
+# ---- labels for the audit log page ---------------------------------------------------------
+OBJECT_LABELS = {
+    "organization": _l("Organisation"),
+    "user": _l("User"),
+    "project": _l("Project"),
+    "financing_need": _l("Financing need"),
+    "attachment": _l("Attachment"),
+    "api_token": _l("API token"),
+    "edition": _l("List edition"),
+    "edition_item": _l("Edition item"),
+    "saved_search": _l("Saved search"),
+    "system": _l("System"),
+}
+
+ACTION_LABELS = {
+    "organization.register": _l("Registered the organisation"),
+    "organization.create": _l("Created the organisation"),
+    "user.register": _l("Registered"),
+    "user.request_join": _l("Asked to join the organisation"),
+    "user.create": _l("Created the account"),
+    "user.login": _l("Logged in"),
+    "user.login_failed": _l("Failed login"),
+    "user.profile": _l("Changed the profile"),
+    "user.role": _l("Changed the role"),
+    "user.password_changed": _l("Changed the password"),
+    "user.password_reset_requested": _l("Asked for a password reset"),
+    "user.password_reset": _l("Reset the password"),
+    "api_token.create": _l("Created an API token"),
+    "api_token.revoke": _l("Revoked an API token"),
+    "project.create": _l("Created the project"),
+    "project.update": _l("Edited the project"),
+    "financing_need.create": _l("Created the financing need"),
+    "financing_need.update": _l("Edited the financing need"),
+    "financing_need.view_contact": _l("Viewed the contact details"),
+    "attachment.add": _l("Uploaded an attachment"),
+    "attachment.delete": _l("Deleted an attachment"),
+    "edition.compile": _l("Opened the edition for compiling"),
+    "edition.add_item": _l("Added an item"),
+    "edition.remove_item": _l("Removed an item"),
+    "edition.sort": _l("Reordered the items"),
+    "edition.justify": _l("Justified a readiness flag"),
+    "edition.request_publication": _l("Asked for publication"),
+    "edition.correct": _l("Opened a correction"),
+    "edition_item.view_contact": _l("Viewed the contact details"),
+    "saved_search.create": _l("Saved a search"),
+    "saved_search.delete": _l("Deleted a saved search"),
+}
+
+
+def object_label(object_type: str) -> str:
+    return str(OBJECT_LABELS.get(object_type, object_type))
+
+
+def action_label(action: str) -> str:
+    """The action in words; status changes (“financing_need.approved”) name the new status."""
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    from app.services.workflow import TRANSITIONS
+
+    table, _dot, status = action.partition(".")
+    for model in TRANSITIONS:
+        if model.__tablename__ == table:
+            try:
+                new = next(s for s in TRANSITIONS[model] if s.value == status)
+            except StopIteration:
+                break
+            return str(_l("Status changed to %(status)s", status=label(new)))
+    return action

@@ -233,3 +233,19 @@ def test_audit_log_paginates(client, app, login_as, admin, audit_rows):
     login_as(admin)
     first = html(client.get("/admin/audit"))
     assert "page=2" in first
+
+
+def test_audit_log_names_actions_and_objects_in_words(client, admin, owner):
+    from app.models import NeedStatus
+    from app.services import needs
+    from tests.conftest import login
+
+    need = factories.make_need(org=owner.org, status=NeedStatus.submitted)
+    needs.approve_need(need, by=admin)
+    db.session.commit()
+    login(client, admin)
+    page = html(client.get("/admin/audit?lang=en"))
+    assert "Status changed to Approved" in page
+    assert "Financing need #%d" % need.id in page
+    page = html(client.get("/admin/audit?lang=zh"))
+    assert "状态变更为" in page and "融资需求 #%d" % need.id in page
