@@ -49,7 +49,8 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # idle: the cookie's expiry slides with use
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)  # then log in again, however active (ASVS 7.3.2)
     PASSWORD_RESET_MAX_AGE = 3600
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.services.errors import DomainError, InvalidTransition, StaleEdit
+from app.urls import referrer_path
 
 
 def wants_json() -> bool:
@@ -32,7 +33,7 @@ def register(app):
             return api_error(exc.status_code, _code(exc), str(exc.message), exc.errors)
         if isinstance(exc, (InvalidTransition, StaleEdit)) and request.method == "POST":
             flash(str(exc.message), "danger")
-            return redirect(request.referrer or "/")
+            return redirect(referrer_path("/"))
         return render_template("errors/error.html", status=exc.status_code,
                                message=str(exc.message)), exc.status_code
 
@@ -47,7 +48,7 @@ def register(app):
                              _webargs_errors(exc))
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             flash(_("Your form expired. Please try again."), "warning")
-            return redirect(request.referrer or request.path)
+            return redirect(referrer_path(request.path))
         return render_template("errors/error.html", status=exc.code,
                                message=None), exc.code
 

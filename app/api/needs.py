@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from flask import after_this_request
 from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
@@ -26,6 +27,16 @@ bp.before_request(authenticate)
 NeedPageSchema = page_schema(NeedSchema, "NeedPage")
 
 
+def _audit_contact_reads(shown) -> None:
+    """Log the contacts this answer shows; committed once the answer is serialised, so
+    that committing does not reload every need on the page."""
+    if needs.record_contact_reads(shown, by=current_user(), via="API"):
+        @after_this_request
+        def commit(response):
+            db.session.commit()
+            return response
+
+
 @bp.get("/needs")
 @bp.arguments(NeedFilterSchema, location="query", as_kwargs=True)
 @bp.response(200, NeedPageSchema)
@@ -46,15 +57,19 @@ def list_needs(page, per_page, status=None, instrument=None, district=None, leve
     if max_amount is not None:
         query = query.where(FinancingNeed.amount <= max_amount)
     query = query.order_by(FinancingNeed.id.desc())
-    return paginate(query, page=page, per_page=per_page,
-                    options=[joinedload(FinancingNeed.project).joinedload(Project.org)])
+    result = paginate(query, page=page, per_page=per_page,
+                      options=[joinedload(FinancingNeed.project).joinedload(Project.org)])
+    _audit_contact_reads(result["items"])
+    return result
 
 
 @bp.get("/needs/<int:need_id>")
 @bp.response(200, NeedSchema)
 def get_need(need_id):
     """One financing need; contact fields are null unless the caller may see them."""
-    return get_or_404(FinancingNeed, need_id)
+    need = get_or_404(FinancingNeed, need_id)
+    _audit_contact_reads([need])
+    return need
 
 
 @bp.post("/projects/<int:project_id>/needs")

@@ -62,10 +62,19 @@ def _enum(enum_cls, **kwargs):
 class ContactString(fields.String):
     """A need's contact detail: null unless the caller may see contacts of this need."""
 
+    action = "view_contact"
+
     def serialize(self, attr, obj, accessor=None, **kwargs):
-        if not can(g.get("api_user"), "view_contact", obj):
+        if not can(g.get("api_user"), self.action, obj):
             return None
         return super().serialize(attr, obj, accessor, **kwargs)
+
+
+class HistoryString(ContactString):
+    """The reviewer's comment: null unless the caller may see the need's review history
+    (its owner and admins), as on the need's page."""
+
+    action = "view_history"
 
 
 # ---- errors and pages ---------------------------------------------------------------------
@@ -219,7 +228,8 @@ class NeedSchema(ma.Schema):
     contact_name = ContactString(allow_none=True, metadata={"description": "null unless you may see contacts"})
     contact_phone = ContactString(allow_none=True)
     contact_email = ContactString(allow_none=True)
-    review_comment = fields.String(allow_none=True)
+    review_comment = HistoryString(allow_none=True, metadata={"description": "null unless you may see "
+                                                                   "the review history"})
     version = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)

@@ -17,12 +17,11 @@ from app.forms import show_errors
 from app.reference import OrgKind
 from app.services import accounts
 from app.services.errors import ValidationFailed
+from app.urls import local_url
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
+    return local_url(target, url_for("main.index"))
 
 
 def _login_limit() -> str:

@@ -175,7 +175,8 @@ def history(need: FinancingNeed) -> list[AuditEntry]:
     """The need's audit rows, oldest first: its review history."""
     return list(db.session.scalars(
         sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
-        .where(AuditEntry.object_type == FinancingNeed.__tablename__, AuditEntry.object_id == need.id)
+        .where(AuditEntry.object_type == FinancingNeed.__tablename__, AuditEntry.object_id == need.id,
+               AuditEntry.action != needs.CONTACT_READ)  # who read the contacts is for admins
         .order_by(AuditEntry.at.asc(), AuditEntry.id.asc())
     ))
 
@@ -183,7 +184,7 @@ def history(need: FinancingNeed) -> list[AuditEntry]:
 def render_need(need: FinancingNeed, *, upload_errors=(), status: int = 200):
     return render_template(
         "needs/detail.html", need=need, project=need.project, history=history(need),
-        attachments=attachments.attachments_of(need), upload_errors=upload_errors,
+        attachments=attachments.attachments_of(need, user=current_user), upload_errors=upload_errors,
         accept=attachments.ACCEPT, return_form=ReturnForm(formdata=None),
         approve_form=CommentForm(formdata=None), withdraw_form=WithdrawForm(formdata=None),
         field_labels={f.name: f.label.text for f in NeedForm(formdata=None)},
@@ -201,7 +202,12 @@ def _status_label(value: str) -> str:
 @bp.get("/needs/<int:need_id>")
 @login_required
 def detail(need_id):
-    return render_need(load_need(need_id))
+    need = load_need(need_id)
+    logged = needs.record_contact_reads([need], by=current_user, via="web")
+    page = render_need(need)
+    if logged:
+        db.session.commit()  # after rendering: committing first would reload the need
+    return page
 
 
 @bp.post("/needs/<int:need_id>/attachments")

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from app.extensions import db
 from app.notifications import bp
 from app.services import notifications
+from app.urls import local_url
 
 
 @bp.get("/")
@@ -20,10 +21,7 @@ def index():
 def read(notification_id):
     notifications.mark_read(current_user, notification_id)
     db.session.commit()
-    target = request.form.get("next") or url_for("notifications.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("notifications.index")
-    return redirect(target)
+    return redirect(local_url(request.form.get("next"), url_for("notifications.index")))
 
 
 @bp.post("/read-all")

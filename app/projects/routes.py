@@ -127,7 +127,7 @@ def render_project(project: Project, *, upload_errors=(), status: int = 200):
     needs = [n for n in project.needs if can(current_user, "view", n)]
     return render_template(
         "projects/detail.html", project=project, needs=needs,
-        attachments=attachments.attachments_of(project), upload_errors=upload_errors,
+        attachments=attachments.attachments_of(project, user=current_user), upload_errors=upload_errors,
         accept=attachments.ACCEPT,
     ), status
 

@@ -245,6 +245,8 @@ def session_user(token: str | None) -> User | None:
     )
     if row is None or not may_log_in(row.user):
         return None
+    if row.created_at < utcnow() - current_app.config["SESSION_ABSOLUTE_LIFETIME"]:
+        return None  # an absolute lifetime: a stolen or forgotten session does not live on
     return row.user
 
 

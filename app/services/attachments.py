@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Attachment, FinancingNeed, Project, User
 from app.services import audit
 from app.services.errors import ValidationFailed
-from app.services.permissions import require
+from app.services.permissions import can, require
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Limits for the zip inside an Office Open XML file.
@@ -152,8 +152,10 @@ def delete_attachment(att: Attachment, *, by: User) -> None:
     path.unlink(missing_ok=True)
 
 
-def attachments_of(parent) -> list[Attachment]:
+def attachments_of(parent, *, user) -> list[Attachment]:
+    """The attachments of a project or need that `user` may download."""
     import sqlalchemy as sa
 
     column = Attachment.project_id if isinstance(parent, Project) else Attachment.need_id
-    return list(db.session.scalars(sa.select(Attachment).where(column == parent.id).order_by(Attachment.id)))
+    rows = db.session.scalars(sa.select(Attachment).where(column == parent.id).order_by(Attachment.id))
+    return [att for att in rows if can(user, "view", att)]

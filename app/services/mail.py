@@ -20,11 +20,17 @@ log = logging.getLogger("citypartner.mail")
 OUTBOX = "mail_outbox"
 
 
+def one_line(value: str) -> str:
+    """A header value on one line: user-supplied text in a subject (a project name with
+    a line break) can neither add headers nor make the message unsendable."""
+    return " ".join(part.strip() for part in str(value).splitlines() if part.strip())
+
+
 def queue(to: str, subject: str, body: str) -> None:
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    msg["To"] = to
-    msg["Subject"] = subject
+    msg["To"] = one_line(to)
+    msg["Subject"] = one_line(subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain="citypartner.local")
     msg.set_content(body)

@@ -14,7 +14,7 @@ from app.services.accounts import active_admins
 from app.services.errors import StaleEdit, ValidationFailed
 from app.services.formatting import wan
 from app.services.notifications import notify
-from app.services.permissions import require
+from app.services.permissions import can, require
 from app.services.projects import Errors, check_money
 from app.services.workflow import move
 
@@ -163,6 +163,25 @@ def withdraw_need(need: FinancingNeed, *, by: User, reason: str | None = None) -
     require(by, "withdraw", need)
     move(need, NeedStatus.withdrawn, by=by, note=(reason or "").strip() or None)
     need.closed_at = utcnow()
+
+
+CONTACT_READ = "financing_need.view_contact"
+
+
+def record_contact_reads(shown, *, by: User, via: str) -> bool:
+    """Audit that `by` was just shown the contact details of these needs (PRODUCT.md §2:
+    every sensitive read is logged); the owner organisation's own reads are not sensitive.
+    One row per answer: the need's, or for a list one row naming the needs. Returns
+    whether a row was written: the caller commits then."""
+    read = [n for n in shown if can(by, "view_contact", n) and by.org_id != n.project.org_id]
+    if not read:
+        return False
+    if len(read) == 1:
+        audit.record(CONTACT_READ, read[0], by=by, note=via)
+    else:
+        audit.record(CONTACT_READ, by=by, object_type=FinancingNeed.__tablename__,
+                     note=f"{via} #{','.join(str(n.id) for n in read)}")
+    return True
 
 
 def _current(need: FinancingNeed) -> dict:

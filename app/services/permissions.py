@@ -101,6 +101,10 @@ def _review_need(user, need: FinancingNeed) -> bool:
 
 # ---- attachments ----------------------------------------------------------------
 def _view_attachment(user, att: Attachment) -> bool:
+    """Files go to whoever sees their project or need, except institution and expert
+    accounts not verified yet: anyone can register one, so they get public fields only."""
+    if _reads_lists(user) and not user.is_verified:
+        return False
     parent = att.project if att.project_id else att.need
     return can(user, "view", parent)
 
