@@ -20,19 +20,23 @@ Idempotent: if the demo administrator exists, nothing is created.
 
 import csv
 import random
-from datetime import date, timedelta
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from werkzeug.security import generate_password_hash
 
 from app import reference
 from app.extensions import db
-from app.models import NeedStatus, Organization, OrgStatus, Project, Role, User, UserStatus
+from app.models import FinancingNeed, NeedStatus, Organization, OrgStatus, Project, Role, User, UserStatus
 from app.models.base import utcnow
 from app.reference import Category, CreditEnhancement, Instrument, Level, OrgKind, ReserveSubstage, Stage
-from app.services import accounts, audit, credit_code, mail
+from app.services import accounts, audit, credit_code, mail, readiness
+from app.services import editions as editions_service
 from app.services import needs as needs_service
 from app.services import projects as projects_service
 from app.services.workflow import move
@@ -423,10 +427,15 @@ class _Loader:
         pool = INDUSTRY_INSTRUMENTS if project.category is Category.industry else \
             STAGE_INSTRUMENTS[project.stage]
         instruments = rng.sample(pool, rng.randint(1, min(3, len(pool))))
-        share = Decimal(rng.randint(15, 60)) / 100
-        amount = (project.total_investment * share).quantize(Decimal("1")) // 100 * 100
+        total = project.total_investment
+        share = Decimal(rng.randint(30, 55)) / 100
+        amount = (total * share).quantize(Decimal("1")) // 100 * 100
         amount = max(Decimal("1000"), amount).quantize(Decimal("0.01"))
-        secured = (amount * Decimal(rng.choice([0, 0, 10, 20, 30])) / 100).quantize(Decimal("0.01"))
+        # Financing in place: above the minimum project capital ratio for most needs; about
+        # one in eight is short of it (the admin justifies it when compiling an edition).
+        minimum = int(readiness.min_capital_ratio(project.industry_code) * 100)
+        percent = rng.randint(minimum + 1, minimum + 8) if rng.random() > 0.12 else rng.randint(8, minimum - 5)
+        secured = min((total * percent / 100).quantize(Decimal("0.01")), amount)
         loan_like = not set(instruments) <= {Instrument.equity, Instrument.industry_fund}
         if Instrument.working_capital_loan in instruments and len(instruments) == 1:
             term = rng.choice([12, 24, 36])
@@ -448,14 +457,21 @@ class _Loader:
         )
 
     def needs(self, projects: list[Project]) -> None:
+        """Create the needs and walk them to their states. Needs that are (or were) on the
+        list are only approved here: the editions (below) list them, one wave per edition,
+        and close some of them between two editions."""
         admin, admin2 = self.users["admin"], self.users["admin2"]
         targets = list(projects)
         # A second need on every third project: 60+ projects give 80+ needs.
         targets += [p for i, p in enumerate(projects) if i % 3 == 0]
         targets.sort(key=lambda p: p.id)
-        banks = [o for o in self.orgs.values() if o.kind is OrgKind.bank and o.is_verified]
         withdraw_from = [NeedStatus.draft, NeedStatus.submitted, NeedStatus.listed]
         demo_owner_returned = False
+        # approve[w]: approved just before edition w (3: before the draft of this period);
+        # close[w]: (entry, final status) closed between edition w and the next one.
+        self.approve = {w: [] for w in range(4)}
+        self.close = {0: [], 1: []}
+        listed = closed = 0
         for i, project in enumerate(targets):
             status = STATUS_PATTERN[i % len(STATUS_PATTERN)]
             owner_key = next(k for k, o in self.orgs.items() if o.id == project.org_id)
@@ -464,26 +480,28 @@ class _Loader:
                 status, demo_owner_returned = NeedStatus.returned, True  # owner@demo.cn sees one
             reviewer = admin if i % 2 else admin2
             need = needs_service.create_need(project, self.need_data(project), by=owner)
-            if status is NeedStatus.draft:
-                continue
-            if status is NeedStatus.withdrawn:
-                start = withdraw_from[i % len(withdraw_from)]
-                self.advance(need, start, owner, reviewer)
+            entry = _Entry(need, owner, reviewer, i % 4 == 0, status)
+            if status is NeedStatus.listed:
+                self.approve[listed % 3].append(entry)
+                listed += 1
+            elif status in (NeedStatus.financed, NeedStatus.expired) or (
+                    status is NeedStatus.withdrawn and withdraw_from[i % 3] is NeedStatus.listed):
+                # Half leave after the first edition; the others after the second, having
+                # entered the first or the second.
+                enter, leave = (0, 0) if closed % 2 == 0 else ((closed // 2) % 2, 1)
+                self.approve[enter].append(entry)
+                self.close[leave].append(entry)
+                closed += 1
+            elif status is NeedStatus.approved:
+                self.approve[3].append(entry)
+            elif status is NeedStatus.withdrawn:
+                self.advance(need, withdraw_from[i % 3], owner, reviewer)
                 needs_service.withdraw_need(need, by=owner, reason="项目融资方案调整，已通过其他渠道解决")
-                continue
-            if status in (NeedStatus.financed, NeedStatus.expired):
-                self.advance(need, NeedStatus.listed, owner, reviewer)
-                if status is NeedStatus.financed:
-                    bank = banks[i % len(banks)]
-                    move(need, NeedStatus.financed, by=owner, note=f"已与{bank.short_name}签订融资合同")
-                else:
-                    move(need, NeedStatus.expired, by=reviewer, note="清单有效期届满，未达成融资")
-                need.closed_at = utcnow()
-                continue
-            self.advance(need, status, owner, reviewer, cycle=(i % 4 == 0))
+            else:
+                self.advance(need, status, owner, reviewer, cycle=(i % 4 == 0))
 
     def advance(self, need, status: NeedStatus, owner: User, reviewer: User, cycle: bool = False) -> None:
-        """Walk a draft need to `status` through the review services."""
+        """Walk a draft need to `status` (at most approved) through the review services."""
         if status is NeedStatus.draft:
             return
         needs_service.submit_need(need, by=owner)
@@ -495,11 +513,154 @@ class _Loader:
                 return
             needs_service.submit_need(need, by=owner)
         needs_service.approve_need(need, by=reviewer)
-        if status is NeedStatus.approved:
-            return
-        period = (self.today.month - 1) // 2 + 1
-        move(need, NeedStatus.listed, by=reviewer,
-             note=f"列入{self.today.year}年第{period}期重点项目融资需求清单")
+
+    def approve_wave(self, entries) -> None:
+        for e in entries:
+            self.advance(e.need, NeedStatus.approved, e.owner, e.reviewer, cycle=e.cycle)
+
+    def close_wave(self, entries) -> None:
+        banks = [o for o in self.orgs.values() if o.kind is OrgKind.bank and o.is_verified]
+        for n, e in enumerate(entries):
+            if e.status is NeedStatus.financed:
+                bank = banks[n % len(banks)]
+                move(e.need, NeedStatus.financed, by=e.owner, note=f"已与{bank.short_name}签订融资合同")
+                e.need.closed_at = utcnow()
+            elif e.status is NeedStatus.expired:
+                move(e.need, NeedStatus.expired, by=e.reviewer, note="清单有效期届满，未达成融资")
+                e.need.closed_at = utcnow()
+            else:
+                needs_service.withdraw_need(e.need, by=e.owner, reason="项目融资方案调整，已通过其他渠道解决")
+
+    # ---- list editions -----------------------------------------------------------------
+    def periods(self) -> list[tuple[int, int]]:
+        """The three periods before this one (published) and this one (a draft)."""
+        year, period = self.today.year, (self.today.month + 1) // 2
+        out = [(year, period)]
+        for _ in range(3):
+            year, period = (year, period - 1) if period > 1 else (year - 1, 6)
+            out.insert(0, (year, period))
+        return out
+
+    def edit_need(self, e: "_Entry", **changes) -> None:
+        """The owner edits a listed need (amount, term …): the next edition shows the change."""
+        need = e.need
+        data = dict(
+            amount=need.amount, instruments=need.instruments, term_months=need.term_months,
+            cost_ceiling=need.cost_ceiling, use_of_funds=need.use_of_funds,
+            credit_enhancements=[CreditEnhancement(v) for v in need.credit_enhancements or []],
+            funds_secured=need.funds_secured, contact_name=need.contact_name,
+            contact_phone=need.contact_phone, contact_email=need.contact_email,
+        )
+        data.update(changes)
+        needs_service.update_need(need, data, version=need.version, by=e.owner)
+
+    def raised_amount(self, e: "_Entry", percent: int) -> Decimal:
+        need = e.need
+        room = need.project.total_investment - need.funds_secured
+        amount = min(need.amount * (100 + percent) / 100, room) // 100 * 100
+        return max(amount, need.funds_secured, Decimal("1000")).quantize(Decimal("0.01"))
+
+    def justify_flags(self, edition, *, every: int = 1) -> None:
+        """The admin accepts red flags with a reason (every `every`-th one: a draft still
+        in preparation keeps some red)."""
+        items = {i.id: i for i in edition.items}
+        n = 0
+        for item_id, flags in editions_service.check_readiness(edition).items():
+            for flag in flags:
+                if flag.red and flag.justifiable:
+                    if n % every == 0:
+                        editions_service.justify(items[item_id], flag.code,
+                                                 JUSTIFICATIONS.get(flag.code, JUSTIFICATIONS[None]),
+                                                 by=self.users["admin"])
+                    n += 1
+
+    def publish(self, edition, when: datetime) -> None:
+        admin, admin2 = self.users["admin"], self.users["admin2"]
+        with _clock(when):
+            if current_app.config.get("REQUIRE_SECOND_APPROVAL"):
+                editions_service.request_publication(edition, by=admin2)
+            editions_service.publish_edition(edition, by=admin)
+
+    def editions(self) -> None:
+        """2026 第3、4、5期 published (第4期 corrected once) and 第6期 being compiled, for a
+        load in November: new, carried over, financed, withdrawn, expired and changed items."""
+        admin = self.users["admin"]
+        periods = self.periods()
+        listed_at = []  # the entries listed by each published edition, still open after it
+        for wave, (year, period) in enumerate(periods[:3]):
+            late = None
+            if wave == 2 and len(self.approve[2]) > 1:
+                late = self.approve[2].pop()  # approved after the draft was compiled
+            self.approve_wave(self.approve[wave])
+            edition = editions_service.open_draft(year, period, by=admin)
+            if late is not None:
+                self.approve_wave([late])
+                editions_service.add_item(edition, late.need, by=admin)
+            self.justify_flags(edition)
+            published = _publication_time(year, period, day=6)
+            self.publish(edition, published)
+            staying = [e for e in self.approve[wave] + ([late] if late else []) if e.status is NeedStatus.listed]
+            listed_at.append(staying)
+            if wave == 1:
+                # A correction: the amount of one item was wrong; revision 2 replaces it.
+                e = listed_at[0][0] if listed_at[0] else staying[0]
+                old = e.need.amount
+                self.edit_need(e, amount=self.raised_amount(e, -10))
+                note = (f"「{e.need.project.name}」融资需求金额由{old:,.2f}万元更正为"
+                        f"{e.need.amount:,.2f}万元（业主单位报送有误）。")
+                draft = editions_service.create_correction(edition, note, by=admin)
+                self.justify_flags(draft)
+                self.publish(draft, published + timedelta(days=5))
+            if wave < 2:
+                self.close_wave(self.close[wave])
+                # Owners change the terms of listed needs between two editions.
+                for n, e in enumerate(listed_at[wave][-2:]):
+                    if n == 0:
+                        self.edit_need(e, amount=self.raised_amount(e, 15))
+                    else:
+                        self.edit_need(e, term_months=e.need.term_months + 24,
+                                       cost_ceiling=Decimal("4.20") if e.need.cost_ceiling else None)
+        # This period's draft: newly approved needs and the open ones carried over.
+        year, period = periods[3]
+        self.approve_wave(self.approve[3])
+        draft = editions_service.open_draft(year, period, by=admin)
+        new = [i for i in draft.items if i.need.status is NeedStatus.approved]
+        if len(new) > 2:
+            editions_service.remove_item(draft, new[-1], by=admin)  # 材料待补充，下期再议
+        self.justify_flags(draft, every=2)
+
+
+@dataclass
+class _Entry:
+    need: FinancingNeed
+    owner: User
+    reviewer: User
+    cycle: bool  # returned once before approval
+    status: NeedStatus  # where the need ends
+
+
+JUSTIFICATIONS = {
+    "capital_ratio": "项目资本金已由市级财政预算及专项债券安排，按建设进度分期到位，经市财政局确认。",
+    "duplicate": "同一项目分别申报的不同融资品种需求，经核实非重复申报。",
+    "instruments_stage": "项目已竣工投产，项目贷款用于置换前期建设借款，经行业主管部门确认。",
+    None: "经市发展改革委投资处核实，同意列入本期清单。",
+}
+
+
+def _publication_time(year: int, period: int, *, day: int) -> datetime:
+    """10:00 Beijing time on `day` of the period's first month."""
+    return datetime(year, 2 * period - 1, day, 2, 0, tzinfo=UTC)
+
+
+@contextmanager
+def _clock(when: datetime):
+    """Publish the past editions at their own dates (published_at, the stored exports)."""
+    original = editions_service.utcnow
+    editions_service.utcnow = lambda: when
+    try:
+        yield
+    finally:
+        editions_service.utcnow = original
 
 
 def load_demo() -> bool:
@@ -513,6 +674,7 @@ def load_demo() -> bool:
         loader.organisations()
         projects = loader.projects()
         loader.needs(projects)
+        loader.editions()
         db.session.flush()
     # Demo addresses are not real mailboxes: keep the in-app notifications, drop the e-mails.
     db.session.info.pop(mail.OUTBOX, None)

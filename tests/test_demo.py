@@ -5,6 +5,7 @@ The tests share one load (a module-scoped app and database): loading takes secon
 import os
 import re
 from collections import Counter
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,10 @@ from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from app.extensions import db
 from app.models import (
     AuditEntry,
+    Edition,
+    EditionStatus,
     FinancingNeed,
+    ItemMarker,
     NeedStatus,
     Organization,
     OrgStatus,
@@ -23,7 +27,7 @@ from app.models import (
     UserStatus,
 )
 from app.reference import Category, Level, OrgKind, ReserveSubstage, Stage
-from app.services import credit_code
+from app.services import credit_code, editions
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 PROJECT_CODE = re.compile(r"^20\d\d-510\d{3}-\d{2}-0[1-3]-\d{6}$")
@@ -155,3 +159,52 @@ def test_demo_accounts_log_in_and_a_second_load_changes_nothing(demo):
     assert load_demo() is False
     db.session.commit()
     assert _row_counts() == before
+
+
+def test_editions_three_published_with_churn_a_correction_and_a_draft(demo):
+    editions_ = list(db.session.scalars(sa.select(Edition).order_by(Edition.year, Edition.period, Edition.revision)))
+    drafts = [e for e in editions_ if e.status is EditionStatus.draft]
+    public = [e for e in editions_ if e.is_public]
+    assert len(drafts) == 1 and drafts[0] is editions_[-1]
+    assert len({(e.year, e.period) for e in public}) >= 3
+    assert [e.status for e in public].count(EditionStatus.published) == 1
+    correction = [e for e in public if e.revision > 1]
+    assert correction and "更正" in correction[0].correction_note
+
+    # Churn: every kind of change appears, removals carry the need's closing reason.
+    logs = [e.changelog for e in public]
+    for kind in ("new", "carried", "removed", "changed"):
+        assert sum(len(log[kind]) for log in logs) >= 2, kind
+    reasons = {r["reason"] for log in logs for r in log["removed"]}
+    assert {"financed", "withdrawn", "expired"} <= reasons
+    changed = {f for log in logs for c in log["changed"] for f in c["fields"]}
+    assert {"amount", "term_months"} <= changed
+
+    for edition in public:
+        assert edition.published_at is not None
+        assert {f.format for f in edition.files} == {"pdf", "xlsx", "csv", "json"}
+        assert all(i.snapshot for i in edition.items)
+        justified = sum(bool(i.justifications) for i in edition.items)
+        assert justified < len(edition.items) / 2  # most items pass the checks as they are
+    assert [e.published_at for e in public] == sorted(e.published_at for e in public)
+    actions = Counter(a.action for a in _all(AuditEntry) if a.object_type == "edition")
+    assert actions["edition.compile"] >= 4 and actions["edition.published"] == len(public)
+    assert actions["edition.correct"] >= 1 and actions["edition.justify"] >= 3
+
+
+def test_listed_needs_are_those_of_the_latest_published_edition(demo):
+    latest = editions.latest_published()
+    assert latest.status is EditionStatus.published
+    listed = set(db.session.scalars(sa.select(FinancingNeed.id).where(FinancingNeed.status == NeedStatus.listed)))
+    assert listed and listed == {i.need_id for i in latest.items}
+
+
+def test_the_draft_of_this_period_is_compiled_and_still_being_checked(demo):
+    draft = db.session.scalars(sa.select(Edition).where(Edition.status == EditionStatus.draft)).one()
+    today = date.today()
+    assert (draft.year, draft.period) == (today.year, (today.month + 1) // 2)
+    markers = Counter(i.marker for i in draft.items)
+    assert markers[ItemMarker.new] >= 2 and markers[ItemMarker.carried] >= 5
+    flags = editions.check_readiness(draft)
+    assert editions.red_count(flags) >= 1  # work left for the admin
+    assert any(f.justification for item_flags in flags.values() for f in item_flags)

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from app import reference as ref
 from app.editions import bp
 from app.editions.forms import (
     AddItemForm,
@@ -33,12 +34,13 @@ from app.editions.forms import (
 )
 from app.extensions import db
 from app.forms import show_errors
-from app.models import Edition, EditionItem, EditionStatus, FinancingNeed, SavedSearch
+from app.models import Edition, EditionItem, EditionStatus, FinancingNeed, ItemMarker, SavedSearch
 from app.services import editions as svc
 from app.services.errors import NotFound, ValidationFailed
 from app.services.exports import filename
 from app.services.formatting import today
 from app.services.permissions import can, require_admin
+from app.urls import local_url
 
 EDITION = "/<int:year>-<int:period>"
 CACHE_SIZE = 512
@@ -108,14 +110,38 @@ def _save_form():
     return None
 
 
+def _reading_labels() -> dict:
+    """The filter choices and the display labels of the reading page, translated once per
+    language and process: per option and per cell they cost more than the rest of the page."""
+    cache = current_app.extensions.setdefault("edition_reading_labels", {})
+    key = str(get_locale())
+    labels = cache.get(key)
+    if labels is None:
+        labels = cache[key] = {
+            "districts": ref.district_choices(),
+            "categories": ref.choices(ref.Category),
+            "industries": ref.industry_choices(),
+            "levels": ref.choices(ref.Level),
+            "instruments": ref.choices(ref.Instrument),
+            "district": dict(ref.district_choices()),
+            "zone": dict(ref.zone_choices()),
+            "industry": {i.code: i.label for i in ref.industries()},
+            "level": dict(ref.choices(ref.Level)),
+            "instrument": dict(ref.choices(ref.Instrument)),
+            "marker": {m.value: ref.label(m) for m in ItemMarker},
+            "priority": _("Priority"),
+        }
+    return labels
+
+
 def _render_edition_body(edition, *, preview: bool) -> str:
     filters = svc.Filters.from_args(request.args)
-    page = db.paginate(svc.search_items(edition, filters), page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = svc.page_items(edition, filters, page=request.args.get("page", 1, type=int),
+                          per_page=current_app.config["PER_PAGE"])
     return render_template(
         "editions/_body.html", edition=edition, filters=filters, page=page, preview=preview,
         rows=[svc.public_data(svc.item_data(i)) for i in page.items],
-        revisions=svc.revisions(edition), sorts=svc.READER_SORTS,
+        revisions=svc.revisions(edition), sorts=svc.READER_SORTS, labels=_reading_labels(),
     )
 
 
@@ -321,7 +347,7 @@ def saved():
 @login_required
 def save_search():
     form = SaveSearchForm()
-    target = request.form.get("next") or url_for(".saved")
+    target = local_url(request.form.get("next"), url_for(".saved"))
     if not target.startswith("/editions/"):
         target = url_for(".saved")
     if not form.validate_on_submit():

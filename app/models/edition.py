@@ -92,7 +92,8 @@ class Edition(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Frozen at publication: {"new": [...], "carried": [...], "removed": [...], "changed": [...]}
-    changelog: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Deferred: thousands of entries, read only by the changes page.
+    changelog: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     items: Mapped[list["EditionItem"]] = relationship(
@@ -140,24 +141,32 @@ class EditionItem(db.Model):
     __tablename__ = "edition_item"
     __table_args__ = (
         sa.UniqueConstraint("edition_id", "need_id", name="uq_edition_item_edition_need"),
+        # Every reading query is within one edition: each filter and sort has an index
+        # led by edition_id (the page then reads 20 rows in list order, not the edition).
         sa.Index("ix_edition_item_edition_seq", "edition_id", "seq"),
+        sa.Index("ix_edition_item_edition_district", "edition_id", "district_code", "seq"),
+        sa.Index("ix_edition_item_edition_category", "edition_id", "category", "seq"),
+        sa.Index("ix_edition_item_edition_industry", "edition_id", "industry_code", "seq"),
+        sa.Index("ix_edition_item_edition_level", "edition_id", "level", "seq"),
+        sa.Index("ix_edition_item_edition_marker", "edition_id", "marker", "seq"),
+        sa.Index("ix_edition_item_edition_amount", "edition_id", "amount", "seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("edition.id", ondelete="CASCADE"), index=True)
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("edition.id", ondelete="CASCADE"))
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("financing_need.id"), index=True)
     seq: Mapped[int]
-    marker: Mapped[ItemMarker] = mapped_column(enum_column(ItemMarker), index=True)
+    marker: Mapped[ItemMarker] = mapped_column(enum_column(ItemMarker))
     # Readiness flags an admin accepted: {check code: {"reason", "by", "at"}} (yellow).
     justifications: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # Every displayed field, frozen at publication (app/services/editions.py documents it).
     snapshot: Mapped[dict | None] = mapped_column(sa.JSON)
-    # Denormalised from the snapshot for filtering and sorting.
-    district_code: Mapped[str | None] = mapped_column(sa.String(12), index=True)
-    category: Mapped[str | None] = mapped_column(sa.String(24), index=True)
-    industry_code: Mapped[str | None] = mapped_column(sa.String(4), index=True)
-    level: Mapped[str | None] = mapped_column(sa.String(24), index=True)
-    amount: Mapped[Decimal | None] = mapped_column(Money, index=True)
+    # Denormalised from the snapshot for filtering and sorting (indexes above).
+    district_code: Mapped[str | None] = mapped_column(sa.String(12))
+    category: Mapped[str | None] = mapped_column(sa.String(24))
+    industry_code: Mapped[str | None] = mapped_column(sa.String(4))
+    level: Mapped[str | None] = mapped_column(sa.String(24))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
     search_text: Mapped[str | None] = mapped_column(sa.Text)
 
     edition: Mapped[Edition] = relationship(back_populates="items")
@@ -170,11 +179,14 @@ class EditionItem(db.Model):
 
 class EditionItemInstrument(db.Model):
     __tablename__ = "edition_item_instrument"
+    # The instrument filter: the items holding an instrument (the primary key serves the
+    # other direction, an item's instruments).
+    __table_args__ = (sa.Index("ix_edition_item_instrument_instrument_item", "instrument", "item_id"),)
 
     item_id: Mapped[int] = mapped_column(
         sa.ForeignKey("edition_item.id", ondelete="CASCADE"), primary_key=True
     )
-    instrument: Mapped[Instrument] = mapped_column(enum_column(Instrument), primary_key=True, index=True)
+    instrument: Mapped[Instrument] = mapped_column(enum_column(Instrument), primary_key=True)
 
 
 class EditionFile(db.Model):

@@ -36,7 +36,8 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy.orm import load_only, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -626,28 +627,60 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_items(edition: Edition, filters: Filters) -> sa.Select:
-    """The edition's items matching the filters, in the chosen order."""
-    query = sa.select(EditionItem).where(EditionItem.edition_id == edition.id)
+def _conditions(edition: Edition, filters: Filters) -> list:
+    """The WHERE terms of the edition's items matching the filters. Each equality filter
+    has an index led by edition_id (app/models/edition.py)."""
+    conditions = [EditionItem.edition_id == edition.id]
     for name, column in (("district", EditionItem.district_code), ("category", EditionItem.category),
                          ("industry", EditionItem.industry_code), ("level", EditionItem.level)):
         if getattr(filters, name):
-            query = query.where(column == getattr(filters, name))
+            conditions.append(column == getattr(filters, name))
     if filters.marker in {m.value for m in ItemMarker}:
-        query = query.where(EditionItem.marker == ItemMarker(filters.marker))
+        conditions.append(EditionItem.marker == ItemMarker(filters.marker))
     if filters.instrument in {i.value for i in Instrument}:
-        query = query.where(sa.select(EditionItemInstrument.item_id).where(
-            EditionItemInstrument.item_id == EditionItem.id,
-            EditionItemInstrument.instrument == Instrument(filters.instrument)).exists())
+        conditions.append(EditionItem.id.in_(sa.select(EditionItemInstrument.item_id).where(
+            EditionItemInstrument.instrument == Instrument(filters.instrument))))
     if filters.min_amount is not None:
-        query = query.where(EditionItem.amount >= filters.min_amount)
+        conditions.append(EditionItem.amount >= filters.min_amount)
     if filters.max_amount is not None:
-        query = query.where(EditionItem.amount <= filters.max_amount)
+        conditions.append(EditionItem.amount <= filters.max_amount)
     if filters.q:
         # A substring match on the denormalised text: right for Chinese queries of any
         # length (no word segmentation), with % and _ taken literally.
-        query = query.where(EditionItem.search_text.like(f"%{escape_like(filters.q.lower())}%", escape="\\"))
-    return query.order_by(*READER_SORTS.get(filters.sort, READER_SORTS["seq"]))
+        conditions.append(EditionItem.search_text.like(f"%{escape_like(filters.q.lower())}%", escape="\\"))
+    return conditions
+
+
+def search_items(edition: Edition, filters: Filters) -> sa.Select:
+    """The edition's items matching the filters, in the chosen order."""
+    return sa.select(EditionItem).where(*_conditions(edition, filters)).order_by(
+        *READER_SORTS.get(filters.sort, READER_SORTS["seq"]))
+
+
+class ItemPage(SelectPagination):
+    """One page of an edition's items. The count is a plain COUNT over the indexed WHERE
+    terms (db.paginate counts a subquery of every column, snapshots included)."""
+
+    def _query_count(self) -> int:
+        return self._query_args["session"].scalar(
+            sa.select(sa.func.count()).select_from(EditionItem).where(*self._query_args["conditions"]))
+
+
+def page_items(edition: Edition, filters: Filters, *, page: int, per_page: int) -> ItemPage:
+    """The page asked for (the last one if beyond it). A published edition's rows are read
+    from the snapshots alone; a draft's items come with their needs (item_data)."""
+    conditions = _conditions(edition, filters)
+    query = sa.select(EditionItem).where(*conditions).order_by(
+        *READER_SORTS.get(filters.sort, READER_SORTS["seq"]))
+    if edition.is_draft:
+        query = query.options(selectinload(EditionItem.need).options(
+            selectinload(FinancingNeed.instrument_rows),
+            selectinload(FinancingNeed.project).selectinload(Project.org)))
+    else:
+        query = query.options(load_only(EditionItem.id, EditionItem.edition_id, EditionItem.need_id,
+                                        EditionItem.seq, EditionItem.marker, EditionItem.snapshot))
+    return ItemPage(page=max(page, 1), per_page=per_page, max_per_page=None, error_out=False,
+                    select=query, session=db.session(), conditions=conditions)
 
 
 def get_item(edition: Edition, seq: int) -> EditionItem:

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from app.reference import (
     Category,
@@ -119,12 +119,26 @@ def _date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+_LABEL_MAPS: dict = {}
+
+
+def _label_map(enum_cls) -> dict[str, str]:
+    """{value: label} of an enum in the current language, translated once (a gettext per
+    cell costs more than the rest of an export's row)."""
+    key = (str(get_locale()), enum_cls)
+    found = _LABEL_MAPS.get(key)
+    if found is None:
+        found = _LABEL_MAPS[key] = {m.value: label(m) for m in enum_cls}
+    return found
+
+
 def _labels(enum_cls, values: Iterable) -> str:
-    return LIST_SEPARATOR.join(label(enum_cls(v)) for v in values or ())
+    names = _label_map(enum_cls)
+    return LIST_SEPARATOR.join(names[enum_cls(v).value] for v in values or ())
 
 
 def _enum_label(enum_cls, value) -> str:
-    return label(enum_cls(value)) if value else ""
+    return _label_map(enum_cls)[enum_cls(value).value] if value else ""
 
 
 def public_row(item: Mapping) -> dict[str, Any]:
@@ -198,26 +212,94 @@ def filename(meta: Mapping, ext: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+# Above this many rows the table is laid out in two halves at once, the second in a spawned
+# process (WeasyPrint spends ~10 ms of CPU per row; a machine has 2 cores or more).
+PDF_PARALLEL_MIN_ROWS = 200
+
+
+def _chunks(rows: list, parallel: bool) -> list[list]:
+    if not parallel:
+        return [rows]
+    half = (len(rows) + 1) // 2
+    return [rows[:half], rows[half:]]
+
+
 def edition_pdf(meta: Mapping, items: Sequence[Mapping]) -> bytes:
     """The official-looking list: title, period, revision, publication date, 更正说明,
-    one row per item with a header repeated on every page, "第 x 页 / 共 y 页"."""
-    from weasyprint import HTML  # imported here: ~0.4 s, only paid by the PDF export
+    one row per item with a header repeated on every page, "第 x 页 / 共 y 页".
 
+    The table is rendered without page numbers, in two halves in parallel when it is long
+    (the second half in a fresh 'spawn' process: WeasyPrint never runs in a forked copy of
+    a multi-threaded server), then the pages are merged and numbered by stamping a
+    one-line overlay onto each (pages_numbered)."""
     rows = _rows(items)
     published = _published_local(meta)
     # The template is rendered without request context processors: a pure function of the
     # snapshot, callable from a view, a CLI command or a benchmark alike.
-    html = current_app.jinja_env.get_template("exports/edition_pdf.html").render(
+    template = current_app.jinja_env.get_template("exports/edition_pdf.html")
+    chunks = _chunks(rows, len(rows) >= PDF_PARALLEL_MIN_ROWS)
+    htmls = [template.render(
         list_title=LIST_TITLE,
         publisher=PUBLISHER,
         meta=meta,
         revision_zh=_revision_zh(meta),
         published=f"{published:%Y年%-m月%-d日}" if published else "",
-        rows=rows,
+        rows=chunk,
+        first=i == 0,
+        last=i == len(chunks) - 1,
+        count=len(rows),
         total_amount=_wan(_total(rows, "amount")),
         wan=_wan,
-    )
+    ) for i, chunk in enumerate(chunks)]
+    if len(htmls) == 1:
+        parts = [html_to_pdf(htmls[0])]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=len(htmls) - 1,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            later = [pool.submit(html_to_pdf, html) for html in htmls[1:]]
+            parts = [html_to_pdf(htmls[0])] + [f.result() for f in later]
+    return pages_numbered(parts)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """WeasyPrint, in this process or a spawned worker (a plain function of a string)."""
+    from weasyprint import HTML  # imported here: ~0.4 s, only paid by the PDF export
+
     return HTML(string=html).write_pdf()
+
+
+PAGE_NUMBERS_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
+@page { size: A4 landscape; margin: 14mm 10mm 14mm 10mm;
+  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 8pt; } }
+html { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; font-size: 8pt; }
+div + div { page-break-before: always; }
+</style></head><body>%s</body></html>"""
+
+
+def pages_numbered(parts: Sequence[bytes]) -> bytes:
+    """The PDFs `parts` one after the other, every page stamped "第 x 页 / 共 y 页" (an
+    overlay of y small pages rendered once by WeasyPrint, merged with pypdf)."""
+    from pypdf import PdfReader, PdfWriter
+
+    readers = [PdfReader(io.BytesIO(part)) for part in parts]
+    pages = [page for reader in readers for page in reader.pages]
+    overlay = PdfReader(io.BytesIO(html_to_pdf(PAGE_NUMBERS_HTML % ("<div></div>" * len(pages)))))
+    if len(overlay.pages) != len(pages):
+        raise RuntimeError(f"page numbers: {len(overlay.pages)} overlay pages for {len(pages)} pages")
+    writer = PdfWriter()
+    for page, number in zip(pages, overlay.pages, strict=True):
+        added = writer.add_page(page)
+        added.merge_page(number)
+        added.compress_content_streams()
+    if readers[0].metadata:
+        writer.add_metadata({k: v for k, v in readers[0].metadata.items() if isinstance(v, str)})
+    writer.compress_identical_objects()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------

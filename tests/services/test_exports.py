@@ -109,6 +109,25 @@ def test_pdf_is_an_a4_landscape_list_with_title_names_and_page_numbers(items):
     assert "合计：30项" in pages[-1]
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-part", "two-parts-in-parallel"])
+def test_long_pdf_numbers_its_pages_in_order_and_keeps_every_row(app, monkeypatch, parallel):
+    # Long tables are laid out in two halves at once (a spawned process) and the merged
+    # pages stamped with their numbers: the reader sees one list, numbered 1..N of N.
+    monkeypatch.setattr(exports, "PDF_PARALLEL_MIN_ROWS", 60 if parallel else 10_000)
+    data = exports.edition_pdf(META, [make_item(seq) for seq in range(1, 121)])
+
+    pages = [re.sub(r"\s+", "", text) for text in pdf_text(data)]
+    assert len(pages) >= 4
+    for number, text in enumerate(pages, start=1):
+        assert text.count(f"第{number}页/共{len(pages)}页") == 1, number
+        assert "项目名称" in text and "2026年第6期（11–12月）第2版" in text
+    found = [int(n) for text in pages for n in re.findall(r"配套工程(\d+)号", text)]
+    assert found == list(range(1, 121))  # every row once, in list order
+    assert "成都市省、市重点项目融资需求清单" in pages[0] and "更正说明" in pages[0]
+    assert "合计：120项" in pages[-1] and "合计" not in "".join(pages[:-1])
+    assert PdfReader(io.BytesIO(data)).metadata.title.startswith("成都市省、市重点项目融资需求清单")
+
+
 def test_pdf_labels_are_chinese_whatever_the_readers_language(app, items):
     with force_locale("en"):
         text = re.sub(r"\s+", "", "".join(pdf_text(exports.edition_pdf(META, items))))
