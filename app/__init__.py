@@ -18,7 +18,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     if config_name == "production" and (secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH):
         raise RuntimeError("Set SECRET_KEY to a long random value before running in production.")
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO)
+    for noisy in ("weasyprint", "fontTools"):  # page-by-page progress of every PDF
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     register_extensions(app)
     register_blueprints(app)

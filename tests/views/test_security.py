@@ -174,3 +174,20 @@ def test_passwords_are_stored_as_scrypt_hashes(app, client):
     user = db.session.scalar(sa.select(User).where(User.email == "founder@bank.cn"))
     assert user.password_hash.startswith("scrypt:") and "abc12345" not in user.password_hash
     assert user.check_password("abc12345") and not user.check_password("abc12346")
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for():
+    from app import create_app
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://", PROXY_FIX_HOPS=1)
+    seen = {}
+
+    @app.get("/_ip")
+    def _ip():
+        from flask import request
+
+        seen["ip"] = request.remote_addr
+        return ""
+
+    app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert seen["ip"] == "203.0.113.9"
