@@ -1,10 +1,14 @@
 """Form helpers shared by every area."""
 
+from collections.abc import Callable
+
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.services.errors import ValidationFailed
+from app.extensions import db
+from app.services.errors import StaleEdit, ValidationFailed
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -25,3 +29,24 @@ def show_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             if field is not None:
                 field.errors = target
         target.extend(str(m) for m in messages)
+
+
+def save_edit(form: FlaskForm, save: Callable[[], object]) -> str | None:
+    """Run `save` (a service call) for a valid submitted form and commit it.
+
+    Returns "saved"; "invalid" (the service refused the input: its errors are on the form);
+    "stale" (someone else changed the object since the form was opened); or None when the
+    form itself did not validate. Nothing is kept of a refused save."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        save()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        show_errors(form, exc)
+        return "invalid"
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        return "stale"
+    db.session.commit()
+    return "saved"

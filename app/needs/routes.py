@@ -8,10 +8,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.forms import show_errors
+from app.forms import save_edit, show_errors
 from app.models import AuditEntry, FinancingNeed, NeedInstrument, NeedStatus, Organization, Project
 from app.needs import bp
 from app.needs.forms import (
@@ -25,7 +24,7 @@ from app.needs.forms import (
 from app.projects.routes import filter_value, load_project, page_number, receive_upload
 from app.reference import Instrument, Level, label
 from app.services import attachments, needs
-from app.services.errors import InvalidTransition, NotFound, StaleEdit, ValidationFailed
+from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.formatting import TZ
 from app.services.permissions import require, require_admin, visible_needs
 
@@ -146,26 +145,17 @@ def edit(need_id):
         form = NeedForm.from_need(needs.need_form_data(need), need.version)
         return render_template("needs/form.html", form=form, project=need.project, need=need)
     form = NeedForm()
-    stale = False
-    if form.validate_on_submit():
-        was_approved = need.status is NeedStatus.approved
-        try:
-            needs.update_need(need, form.service_data(), version=form.version_number(),
-                              by=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            stale = True
+    was_approved = need.status is NeedStatus.approved
+    outcome = save_edit(form, lambda: needs.update_need(
+        need, form.service_data(), version=form.version_number(), by=current_user))
+    if outcome == "saved":
+        if was_approved and need.status is NeedStatus.submitted:
+            flash(_("Financing need saved. Because it had been approved, it goes back "
+                    "to the administrator for review."), "warning")
         else:
-            db.session.commit()
-            if was_approved and need.status is NeedStatus.submitted:
-                flash(_("Financing need saved. Because it had been approved, it goes back "
-                        "to the administrator for review."), "warning")
-            else:
-                flash(_("Financing need saved."), "success")
-            return redirect(url_for("needs.detail", need_id=need.id))
+            flash(_("Financing need saved."), "success")
+        return redirect(url_for("needs.detail", need_id=need.id))
+    stale = outcome == "stale"
     return render_template("needs/form.html", form=form, project=need.project, need=need,
                            stale=stale), 409 if stale else 422
 

@@ -5,16 +5,15 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.forms import show_errors
+from app.forms import save_edit, show_errors
 from app.models import Attachment, FinancingNeed, Project, Role
 from app.projects import bp
 from app.projects.forms import ProjectFilterForm, ProjectForm
 from app.reference import Category, Level, Stage
 from app.services import attachments, projects
-from app.services.errors import NotFound, StaleEdit, ValidationFailed
+from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import can, require, visible_projects
 
 
@@ -103,21 +102,12 @@ def edit(project_id):
         form = ProjectForm.from_project(projects.project_form_data(project), project.version)
         return render_template("projects/form.html", form=form, project=project)
     form = ProjectForm()
-    stale = False
-    if form.validate_on_submit():
-        try:
-            projects.update_project(project, form.service_data(), version=form.version_number(),
-                                    by=current_user)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            stale = True
-        else:
-            db.session.commit()
-            flash(_("Project “%(name)s” saved.", name=project.name), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    outcome = save_edit(form, lambda: projects.update_project(
+        project, form.service_data(), version=form.version_number(), by=current_user))
+    if outcome == "saved":
+        flash(_("Project “%(name)s” saved.", name=project.name), "success")
+        return redirect(url_for("projects.detail", project_id=project.id))
+    stale = outcome == "stale"
     status = 409 if stale else 422
     return render_template("projects/form.html", form=form, project=project, stale=stale), status
 
