@@ -132,7 +132,9 @@ def register_template_helpers(app: Flask) -> None:
                 g.unread = notifications.unread_count(current_user)
             unread = g.unread
         return {"can": can, "ref": reference, "unread_count": unread,
-                "current_locale": select_locale()}
+                "current_locale": select_locale(),
+                # the separator of enumerations: 项目贷款、债券 / Project loan, Bonds
+                "sep": ", " if select_locale() == "en" else "、"}
 
 
 def register_security_headers(app: Flask) -> None:

@@ -332,3 +332,11 @@ def test_review_queue_filters(client, admin, queue, query, expected):
 def test_the_review_queue_is_for_admins_only(client, request, role):
     login(client, request.getfixturevalue(role))
     assert client.get("/needs/review").status_code == 403
+
+
+@pytest.mark.parametrize("lang,shown", [("zh", "项目贷款、银团贷款"), ("en", "Project loan, Syndicated loan")])
+def test_instruments_are_enumerated_in_the_reader_s_language(client, owner, lang, shown):
+    factories.make_need(org=owner.org)  # project loan and syndicated loan
+    db.session.commit()
+    login(client, owner)
+    assert shown in client.get(f"/needs/?lang={lang}").get_data(as_text=True)
