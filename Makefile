@@ -41,9 +41,9 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -o app/translations/messages.pot .
 	@for lang in zh en; do \
 		if [ -f app/translations/$$lang/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update --quiet -i app/translations/messages.pot -d app/translations -l $$lang; \
+			$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/translations/messages.pot -d app/translations -l $$lang; \
 		else \
-			$(BIN)/pybabel init --quiet -i app/translations/messages.pot -d app/translations -l $$lang; \
+			$(BIN)/pybabel init -i app/translations/messages.pot -d app/translations -l $$lang; \
 		fi; \
 	done
 	$(BIN)/pybabel compile --statistics -d app/translations

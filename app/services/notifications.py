@@ -82,7 +82,8 @@ def notify(users, kind: str, params: dict, link: str | None = None, *, email: bo
                 footer = _l("Open CityPartner: %(url)s") % {
                     "url": current_app.config["SITE_URL"].rstrip("/") + (link or "/")
                 }
-                mail.queue(user.email, f"[CityPartner] {title}", f"{body}\n\n{footer}\n")
+                subject = _l("[CityPartner] %(title)s") % {"title": title}
+                mail.queue(user.email, str(subject), f"{body}\n\n{footer}\n")
 
 
 def unread_count(user) -> int:
