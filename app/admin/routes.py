@@ -51,11 +51,6 @@ def _get(model, object_id):
     return obj
 
 
-def _like(text: str) -> str:
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def compact_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
@@ -71,10 +66,10 @@ def organizations():
     if form.kind.data and not form.kind.errors:
         query = query.where(Organization.kind == OrgKind(form.kind.data))
     if form.q.data and not form.q.errors:
-        pattern = _like(form.q.data)
-        query = query.where(sa.or_(Organization.name.ilike(pattern, escape="\\"),
-                                   Organization.short_name.ilike(pattern, escape="\\"),
-                                   Organization.credit_code.ilike(pattern, escape="\\")))
+        keyword = form.q.data.strip()
+        query = query.where(sa.or_(Organization.name.icontains(keyword, autoescape=True),
+                                   Organization.short_name.icontains(keyword, autoescape=True),
+                                   Organization.credit_code.icontains(keyword, autoescape=True)))
     page = _page(query.order_by(Organization.created_at.desc(), Organization.id.desc()))
     ids = [org.id for org in page.items]
     user_counts = dict(db.session.execute(
@@ -170,9 +165,9 @@ def users():
     if form.org_id.data and not form.org_id.errors:
         query = query.where(User.org_id == form.org_id.data)
     if form.q.data and not form.q.errors:
-        pattern = _like(form.q.data)
-        query = query.where(sa.or_(User.name.ilike(pattern, escape="\\"),
-                                   User.email.ilike(pattern, escape="\\")))
+        keyword = form.q.data.strip()
+        query = query.where(sa.or_(User.name.icontains(keyword, autoescape=True),
+                                   User.email.icontains(keyword, autoescape=True)))
     page = _page(query.order_by(User.created_at.desc(), User.id.desc()))
     org = db.session.get(Organization, form.org_id.data) if form.org_id.data else None
     return render_template("admin/users.html", form=form, page=page, org=org)
@@ -274,13 +269,13 @@ def audit_log():
         return field.data not in (None, "") and not field.errors
 
     if ok(form.actor):
-        query = query.where(User.email.ilike(_like(form.actor.data), escape="\\"))
+        query = query.where(User.email.icontains(form.actor.data.strip(), autoescape=True))
     if ok(form.object_type):
         query = query.where(AuditEntry.object_type == form.object_type.data)
     if ok(form.object_id):
         query = query.where(AuditEntry.object_id == form.object_id.data)
     if ok(form.action):
-        query = query.where(AuditEntry.action.ilike(_like(form.action.data), escape="\\"))
+        query = query.where(AuditEntry.action.icontains(form.action.data.strip(), autoescape=True))
     if ok(form.date_from):  # dates are Chengdu days; the log stores UTC
         query = query.where(AuditEntry.at >= _local_day_start(form.date_from.data))
     if ok(form.date_to):

@@ -623,10 +623,6 @@ READER_SORTS = {
 }
 
 
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _conditions(edition: Edition, filters: Filters) -> list:
     """The WHERE terms of the edition's items matching the filters. Each equality filter
     has an index led by edition_id (app/models/edition.py)."""
@@ -647,7 +643,7 @@ def _conditions(edition: Edition, filters: Filters) -> list:
     if filters.q:
         # A substring match on the denormalised text: right for Chinese queries of any
         # length (no word segmentation), with % and _ taken literally.
-        conditions.append(EditionItem.search_text.like(f"%{escape_like(filters.q.lower())}%", escape="\\"))
+        conditions.append(EditionItem.search_text.contains(filters.q.lower(), autoescape=True))
     return conditions
 
 
