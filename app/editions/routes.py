@@ -279,7 +279,7 @@ def justify(year, period, item_id):
     try:
         svc.justify(_draft_item(edition, item_id), form.code.data or "", form.reason.data or "", by=current_user)
     except ValidationFailed as exc:
-        flash(" ".join(str(m) for msgs in exc.errors.values() for m in msgs) or str(exc.message), "danger")
+        flash(" ".join(exc.messages()), "danger")
         return _back(edition)
     db.session.commit()
     flash(_("Justification recorded."), "success")

@@ -219,7 +219,7 @@ def _step(need_id: int, operation, success: str, **kwargs):
         operation(need, by=current_user, **kwargs)
     except ValidationFailed as exc:
         db.session.rollback()
-        messages = [str(m) for msgs in exc.errors.values() for m in msgs] or [str(exc.message)]
+        messages = exc.messages()
         for message in messages:
             flash(message, "danger")
     except InvalidTransition as exc:  # e.g. someone else reviewed it a moment ago

@@ -141,7 +141,7 @@ def receive_upload(parent):
         att = attachments.add_attachment(parent, upload.filename, data, by=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
-        return None, [str(m) for msgs in exc.errors.values() for m in msgs] or [str(exc.message)]
+        return None, exc.messages()
     db.session.commit()
     flash(_("File “%(name)s” uploaded.", name=att.filename), "success")
     return att, []

@@ -12,6 +12,10 @@ class DomainError(Exception):
         self.errors = errors or {}
         super().__init__(str(self.message))
 
+    def messages(self) -> list[str]:
+        """Every field's messages, or the general one: for a flash where no form shows them."""
+        return [str(m) for msgs in self.errors.values() for m in msgs] or [str(self.message)]
+
 
 class NotFound(DomainError):
     """The object does not exist, or the user may not know that it does."""
