@@ -100,7 +100,13 @@ class User(UserMixin, db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role is Role.admin
+        """An administrator's rights need a verified account, like every other role."""
+        return self.has_role(Role.admin)
+
+    def has_role(self, *roles: "Role | str") -> bool:
+        """Acts in one of these roles: holds it and is verified. For templates and views;
+        what a user may do to an object is asked of services.permissions."""
+        return self.is_verified and self.role in {Role(r) for r in roles}
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -70,7 +70,7 @@ def index():
 
 def can_see_all_needs() -> bool:
     """Owners and admins see every need of the projects they list; others only listed ones."""
-    return current_user.role in (Role.admin, Role.owner)
+    return current_user.has_role(Role.admin, Role.owner)
 
 
 # ---- create and edit ---------------------------------------------------------------------

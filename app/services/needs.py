@@ -129,10 +129,9 @@ def _params(need: FinancingNeed, **extra) -> dict:
 
 
 def _owners(need: FinancingNeed) -> list[User]:
-    from app.models import Role, UserStatus
+    from app.models import Role
 
-    return [u for u in need.project.org.users
-            if u.role is Role.owner and u.status is UserStatus.active]
+    return [u for u in need.project.org.users if u.has_role(Role.owner)]
 
 
 def submit_need(need: FinancingNeed, *, by: User) -> None:

@@ -5,6 +5,13 @@ the API all ask here, and every list goes through one scoping function per model
 (visible_projects, visible_needs), so a page, a count and the API always agree.
 
 An object a user may not *see* answers 404; one they may see but not act on, 403.
+
+A role counts only for a verified user: an active account in a verified organisation.
+Anyone can ask to join an organisation with its (public) credit code, so a pending,
+rejected or deactivated account gets nothing its organisation holds (projects, needs,
+contacts, review comments, files) and no administrator's rights. It still knows its own
+organisation record (the home page tells it where verification stands), and an
+institution or expert account reads what the published lists show the public.
 """
 
 from collections.abc import Callable
@@ -28,6 +35,7 @@ from app.models import (
     SavedSearch,
     User,
 )
+from app.reference import OrgKind
 from app.services.errors import InvalidTransition, NotAllowed, NotFound
 
 # Needs that financial institutions and experts see: those on a published list.
@@ -41,13 +49,27 @@ def _user(user) -> User | None:
     return user
 
 
+def _verified(user) -> bool:
+    return user is not None and user.is_verified
+
+
 def is_admin(user) -> bool:
     user = _user(user)
-    return user is not None and user.role is Role.admin and user.is_verified
+    return _verified(user) and user.role is Role.admin
+
+
+def _is_owner(user) -> bool:
+    return _verified(user) and user.role is Role.owner
+
+
+def _member_of(user, org_id: int) -> bool:
+    """Belongs to the organisation, verified or not: grants the organisation record only."""
+    return user is not None and user.org_id == org_id
 
 
 def _same_org(user, org_id: int) -> bool:
-    return user is not None and user.org_id == org_id
+    """A verified member: the only kind that reads what its organisation holds."""
+    return _verified(user) and user.org_id == org_id
 
 
 def _is_owner_of(user, org_id: int) -> bool:
@@ -66,11 +88,11 @@ def _view_project(user, project: Project) -> bool:
 
 
 def _create_project(user, org: Organization) -> bool:
-    return _is_owner_of(user, org.id) and user.is_verified
+    return _is_owner_of(user, org.id)
 
 
 def _edit_project(user, project: Project) -> bool:
-    return _is_owner_of(user, project.org_id) and user.is_verified
+    return _is_owner_of(user, project.org_id)
 
 
 # ---- needs --------------------------------------------------------------------
@@ -87,7 +109,7 @@ def _view_need_contact(user, need: FinancingNeed) -> bool:
 
 
 def _owner_acts(user, need: FinancingNeed) -> bool:
-    return _is_owner_of(user, need.project.org_id) and user.is_verified
+    return _is_owner_of(user, need.project.org_id)
 
 
 def _view_need_history(user, need: FinancingNeed) -> bool:
@@ -128,7 +150,21 @@ def _admin_only(user, obj) -> bool:
 
 
 def _view_org(user, org: Organization) -> bool:
-    return is_admin(user) or _same_org(user, org.id)
+    # The record itself (name, status, the reason of a refusal) is shown to its own
+    # members, verified or not; so an unverified owner opening the new-project form is
+    # told 403 (not yet), not 404.
+    return is_admin(user) or _member_of(user, org.id)
+
+
+def _appoint_admin(user, org: Organization) -> bool:
+    """Administrators are appointed into the government organisation, by one of its own
+    administrators; nobody registers into it."""
+    return is_admin(user) and org.kind is OrgKind.government and org.id == user.org_id
+
+
+def _create_token(user, target: User) -> bool:
+    """A token reads the API as its user: only verified users get one, for themselves."""
+    return _verified(user) and target.id == user.id
 
 
 # ---- list editions -------------------------------------------------------------------
@@ -158,7 +194,9 @@ def _see_search(user, search: SavedSearch) -> bool:
 
 
 def _own_search(user, search: SavedSearch) -> bool:
-    return _see_search(user, search) and _reads_lists(user)
+    # Publications are announced to verified readers only (editions._readers), so a
+    # search saved before verification would never be told of a match.
+    return _see_search(user, search) and _reads_lists(user) and _verified(user)
 
 
 RULES: dict[tuple[str, type], Callable] = {
@@ -180,7 +218,9 @@ RULES: dict[tuple[str, type], Callable] = {
     ("delete", Attachment): _delete_attachment,
     ("view", Organization): _view_org,
     ("verify", Organization): _admin_only,
+    ("appoint_admin", Organization): _appoint_admin,
     ("verify", User): _admin_only,
+    ("create_token", User): _create_token,
     ("deactivate", User): lambda user, target: is_admin(user) and target.id != user.id,
     ("view", AuditEntry): _admin_only,
     ("view", Edition): _view_edition,
@@ -257,7 +297,7 @@ def visible_projects(user) -> sa.Select:
     query = sa.select(Project)
     if is_admin(user):
         return query
-    if user is not None and user.role is Role.owner:
+    if _is_owner(user):
         return query.where(Project.org_id == user.org_id)
     if _reads_lists(user):
         public = sa.select(FinancingNeed.id).where(
@@ -273,7 +313,7 @@ def visible_needs(user) -> sa.Select:
     query = sa.select(FinancingNeed).join(FinancingNeed.project)
     if is_admin(user):
         return query
-    if user is not None and user.role is Role.owner:
+    if _is_owner(user):
         return query.where(Project.org_id == user.org_id)
     if _reads_lists(user):
         return query.where(FinancingNeed.status.in_(PUBLIC_NEED_STATUSES))

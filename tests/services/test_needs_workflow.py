@@ -48,15 +48,15 @@ def expect(outcome, step, need, user):
 
 # Who may take each step, from a state where the step is possible. The need belongs to
 # `owner`'s organisation; for unverified_owner it belongs to their own (pending)
-# organisation, so they see it but may not act on it yet.
+# organisation, of which an unverified account sees nothing.
 ROLE_TABLE = {
     # step, from: admin, owner, other_owner, institution, expert, unverified_owner
-    ("submit", NeedStatus.draft): (NotAllowed, OK, NotFound, NotFound, NotFound, NotAllowed),
-    ("submit", NeedStatus.returned): (NotAllowed, OK, NotFound, NotFound, NotFound, NotAllowed),
-    ("approve", NeedStatus.submitted): (OK, NotAllowed, NotFound, NotFound, NotFound, NotAllowed),
-    ("return", NeedStatus.submitted): (OK, NotAllowed, NotFound, NotFound, NotFound, NotAllowed),
-    ("withdraw", NeedStatus.draft): (NotAllowed, OK, NotFound, NotFound, NotFound, NotAllowed),
-    ("withdraw", NeedStatus.listed): (NotAllowed, OK, NotFound, NotAllowed, NotAllowed, NotAllowed),
+    ("submit", NeedStatus.draft): (NotAllowed, OK, NotFound, NotFound, NotFound, NotFound),
+    ("submit", NeedStatus.returned): (NotAllowed, OK, NotFound, NotFound, NotFound, NotFound),
+    ("approve", NeedStatus.submitted): (OK, NotAllowed, NotFound, NotFound, NotFound, NotFound),
+    ("return", NeedStatus.submitted): (OK, NotAllowed, NotFound, NotFound, NotFound, NotFound),
+    ("withdraw", NeedStatus.draft): (NotAllowed, OK, NotFound, NotFound, NotFound, NotFound),
+    ("withdraw", NeedStatus.listed): (NotAllowed, OK, NotFound, NotAllowed, NotAllowed, NotFound),
 }
 ROLES = ("admin", "owner", "other_owner", "institution", "expert", "unverified_owner")
 
