@@ -18,11 +18,16 @@ def register(app: Flask) -> None:
     def create_token(email, name):
         """Create an API token for EMAIL and print it (shown only once)."""
         from app.services import accounts
+        from app.services.errors import NotAllowed
 
         user = accounts.find_user_by_email(email)
         if user is None:
             raise click.ClickException(f"no user with e-mail {email}")
-        secret, _row = accounts.create_api_token(user, name)
+        try:
+            secret, _row = accounts.create_api_token(user, name)
+        except NotAllowed:
+            raise click.ClickException(
+                f"{email} is not verified (an active account in a verified organisation)") from None
         db.session.commit()
         click.echo(secret)
 

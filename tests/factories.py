@@ -1,5 +1,6 @@
-"""Factories: make_org, make_user, make_project, make_need. They write rows directly
-(statuses included), flush, and return the object; tests commit when they need to."""
+"""Factories: make_org, make_user, make_project, make_need, make_api_token. They write
+rows directly (statuses included), flush, and return the object; tests commit when they
+need to."""
 
 import itertools
 from datetime import date
@@ -8,7 +9,18 @@ from decimal import Decimal
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
-from app.models import FinancingNeed, NeedStatus, Organization, OrgStatus, Project, Role, User, UserStatus
+from app.models import (
+    ApiToken,
+    FinancingNeed,
+    NeedStatus,
+    Organization,
+    OrgStatus,
+    Project,
+    Role,
+    User,
+    UserStatus,
+    hash_token,
+)
 from app.models.base import utcnow
 from app.reference import Category, CreditEnhancement, Instrument, Level, OrgKind, Stage
 from app.services import accounts, credit_code
@@ -111,3 +123,12 @@ def make_need(project: Project | None = None, status: NeedStatus = NeedStatus.dr
     db.session.add(need)
     db.session.flush()
     return need
+
+
+def make_api_token(user: User, name: str = "tests") -> str:
+    """A live API token of `user`, written directly: as one created while the user was
+    still verified, or before tokens required verification. Returns the secret."""
+    secret = accounts.TOKEN_PREFIX + f"factory{next(_seq)}"
+    db.session.add(ApiToken(user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10]))
+    db.session.flush()
+    return secret

@@ -17,6 +17,7 @@ from app.forms import show_errors
 from app.reference import OrgKind
 from app.services import accounts
 from app.services.errors import ValidationFailed
+from app.services.permissions import require
 from app.urls import local_url
 
 
@@ -164,10 +165,12 @@ def change_password():
 @bp.post("/profile/tokens")
 @login_required
 def create_token():
+    user = current_user._get_current_object()
+    require(user, "create_token", user)  # before reading the form: 403 whatever was sent
     form = TokenForm()
     if not form.validate_on_submit():
         return _profile_page(422, token_form=form)
-    secret, _row = accounts.create_api_token(current_user, form.name.data)
+    secret, _row = accounts.create_api_token(user, form.name.data)
     db.session.commit()
     # Shown in this response only: the secret is never stored, not even in the session cookie.
     flash(_("Copy the new token now: it will not be shown again."), "warning")

@@ -348,6 +348,7 @@ def user_tokens(user: User) -> list[ApiToken]:
 
 def create_api_token(user: User, name: str, *, by: User | None = None) -> tuple[str, ApiToken]:
     """Returns the token itself (shown once) and its stored, hashed record."""
+    require(by or user, "create_token", user)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user=user, name=(name or "API").strip()[:60], token_hash=hash_token(secret),
                    prefix=secret[:10])
