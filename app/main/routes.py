@@ -16,6 +16,7 @@ from app.models import (
     User,
     UserStatus,
 )
+from app.services import accounts
 from app.services import editions as edition_service
 from app.services.permissions import visible_needs, visible_projects
 from app.urls import local_url
@@ -27,6 +28,12 @@ def _count(query: sa.Select) -> int:
 
 @bp.get("/")
 def index():
+    if current_user.is_authenticated and not current_user.is_verified:
+        # Not verified yet (or no longer): nothing of the organisation to count, but
+        # why, and what happens next.
+        situation, reason = accounts.standing(current_user)
+        return render_template("main/index.html", stats=None, situation=situation, reason=reason,
+                               operator=accounts.platform_operator())
     stats = None
     if current_user.is_authenticated:
         projects = visible_projects(current_user).subquery()
@@ -45,7 +52,7 @@ def index():
             stats["pending_users"] = _count(sa.select(User.id).where(User.status == UserStatus.pending))
             stats["draft_editions"] = db.session.scalars(sa.select(Edition).where(
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
-        elif current_user.role == Role.institution:
+        elif current_user.has_role(Role.institution):
             stats["saved_searches"] = len(edition_service.user_searches(current_user))
     return render_template("main/index.html", stats=stats, Role=Role, NeedStatus=NeedStatus,
                            Project=Project, FinancingNeed=FinancingNeed)

@@ -121,6 +121,34 @@ def active_admins() -> list[User]:
     ))
 
 
+def platform_operator() -> Organization | None:
+    """The government organisation that runs the platform: whom unverified users contact."""
+    return db.session.scalar(
+        sa.select(Organization).where(Organization.kind == OrgKind.government,
+                                      Organization.status == OrgStatus.verified)
+        .order_by(Organization.id).limit(1))
+
+
+def standing(user: User) -> tuple[str, str | None] | None:
+    """Why a user cannot act yet, and the reason an administrator gave: None for a
+    verified user, else (situation, reason) with situation one of org_deactivated,
+    account_deactivated, org_rejected, account_rejected, org_pending, account_pending."""
+    org = user.org
+    if org.status is OrgStatus.deactivated:
+        return "org_deactivated", org.status_reason
+    if user.status is UserStatus.deactivated:
+        return "account_deactivated", user.status_reason
+    if org.status is OrgStatus.rejected:
+        return "org_rejected", org.status_reason
+    if user.status is UserStatus.rejected:
+        return "account_rejected", user.status_reason
+    if org.status is OrgStatus.pending:
+        return "org_pending", None
+    if user.status is UserStatus.pending:
+        return "account_pending", None
+    return None
+
+
 # ---- verification by admins ---------------------------------------------------------
 def verify_organization(org: Organization, *, by: User) -> None:
     require(by, "verify", org)
