@@ -104,6 +104,11 @@ def register_member(*, credit_code_value, email, name, password, phone=None, loc
     if org is None:
         raise ValidationFailed(errors={"credit_code": [
             _l("No organisation is registered with this code: register it instead.")]})
+    if org.kind is OrgKind.government:
+        # Its members are administrators: they are appointed (appoint_admin), never self-registered.
+        raise ValidationFailed(errors={"credit_code": [
+            _l("Accounts of the development and reform commission are not registered here: "
+               "an administrator of the platform creates them.")]})
     if not org.is_verified:
         raise ValidationFailed(errors={"credit_code": [
             _l("This organisation has not been verified yet; try again once it is.")]})
