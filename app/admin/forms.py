@@ -3,8 +3,8 @@ with verification decisions."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, EmailField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app import reference
 from app.models import OrgStatus, Role, UserStatus
@@ -64,3 +64,8 @@ class RoleForm(FlaskForm):
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [(r.value, reference.label(r)) for r in roles]
+
+
+class AppointAdminForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])

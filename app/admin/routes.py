@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.admin import bp
 from app.admin.forms import (
+    AppointAdminForm,
     AuditFilterForm,
     OrgFilterForm,
     ReasonForm,
@@ -250,6 +251,27 @@ def change_role(user_id):
     db.session.commit()
     flash(_("%(name)s is now: %(role)s.", name=target.name, role=label(target.role)), "success")
     return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.route("/users/appoint", methods=["GET", "POST"])
+def appoint_admin():
+    """A new administrator of the commission: the account is active at once; its owner
+    chooses a password through the link e-mailed to them."""
+    form = AppointAdminForm()
+    if form.validate_on_submit():
+        try:
+            appointed = accounts.appoint_admin(name=form.name.data, email=form.email.data,
+                                               by=current_user)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is now an administrator; a link to choose a password was sent to "
+                    "%(email)s.", name=appointed.name, email=appointed.email), "success")
+            return redirect(url_for("admin.user", user_id=appointed.id))
+    status = 422 if form.errors else 200
+    return render_template("admin/appoint.html", form=form), status
 
 
 # ---- audit log -------------------------------------------------------------------------------

@@ -239,6 +239,46 @@ def set_role(user: User, role: Role, *, by: User) -> None:
     user.role = role
 
 
+def appoint_admin(*, name: str, email: str, by: User) -> User:
+    """A new administrator, appointed by an administrator: an account in the appointer's
+    (government) organisation, active at once, with an e-mailed link to choose a password
+    (a password-reset token: single use, it expires). Nobody registers as an administrator."""
+    org = by.org
+    require(by, "appoint_admin", org)
+    if find_user_by_email(email):
+        raise ValidationFailed(errors={"email": [_l("An account with this e-mail already exists.")]})
+    user = User(email=email.strip().lower(), name=name.strip(), org=org, role=Role.admin,
+                status=UserStatus.active, locale=by.locale or "zh")
+    user.set_password(secrets.token_urlsafe(32))  # known to nobody: the link sets the real one
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.appoint", user, by=by,
+                 after={"name": user.name, "email": user.email, "role": Role.admin.value})
+    _mail_appointment(user, by)
+    return user
+
+
+def _mail_appointment(user: User, by: User) -> None:
+    from flask import url_for
+    from flask_babel import force_locale
+
+    from app.services import mail
+
+    link = current_app.config["SITE_URL"].rstrip("/") + url_for(
+        "auth.reset_password", token=make_reset_token(user))
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    with force_locale(user.locale or "zh"):
+        mail.queue(
+            user.email,
+            str(_l("[CityPartner] You have been appointed administrator")),
+            str(_l("%(by)s has appointed you administrator of the key project financing platform "
+                   "for %(org)s.\n\nOpen this link within %(minutes)d minutes to choose your "
+                   "password:\n\n%(link)s\n\nYour login is this e-mail address. Once the link "
+                   "has expired, ask for a new one with “Forgot your password?” on the login page.")) % {
+                "by": by.name, "org": user.org.name, "minutes": minutes, "link": link},
+        )
+
+
 # ---- login sessions --------------------------------------------------------------------
 def may_log_in(user: User | None) -> bool:
     """Deactivated users, and every user of a deactivated organisation, are shut out.

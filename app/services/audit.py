@@ -79,6 +79,7 @@ ACTION_LABELS = {
     "user.login_failed": _l("Failed login"),
     "user.profile": _l("Changed the profile"),
     "user.role": _l("Changed the role"),
+    "user.appoint": _l("Appointed an administrator"),
     "user.password_changed": _l("Changed the password"),
     "user.password_reset_requested": _l("Asked for a password reset"),
     "user.password_reset": _l("Reset the password"),
