@@ -126,7 +126,7 @@ def test_the_checks_find_what_the_owner_sees(client, owner, holdings):
     (OrgStatus.pending, UserStatus.pending, None, ["贵单位正在等待审核", "审核完成后，系统将通过站内通知和电子邮件告知您"]),
     (OrgStatus.verified, UserStatus.pending, None, ["您的账号正在等待审核", "您无法查看本单位的项目、融资需求及附件"]),
     (OrgStatus.verified, UserStatus.rejected, "非本单位员工",
-     ["您的注册申请未通过审核", "非本单位员工", "管理员仍可审核通过",
+     ["您的注册申请未通过审核", "非本单位员工", "审核通过前，您无法查看本单位的项目", "问题处理完毕后，管理员仍可审核通过",
       "联系单位：成都市发展和改革委员会，电话：028-61881234"]),
     (OrgStatus.rejected, UserStatus.pending, "营业执照已过期",
      ["您的注册申请未通过审核", "营业执照已过期", "联系单位：成都市发展和改革委员会"]),
@@ -152,7 +152,8 @@ def test_a_member_of_a_deactivated_organisation_is_told_why(app, gov_org, owner)
     with app.test_request_context("/"):
         login_user(owner, force=True)
         page = app.view_functions["main.index"]()
-    for text in ("您所在单位已被停用", "单位已注销", "管理员可予以重新启用", "联系单位：成都市发展和改革委员会"):
+    for text in ("您所在单位已被停用", "单位已注销", "停用期间，您无法查看本单位的项目", "管理员可予以重新启用",
+                 "联系单位：成都市发展和改革委员会"):
         assert text in page
 
 
