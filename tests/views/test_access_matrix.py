@@ -116,6 +116,7 @@ MATRIX = {
     "POST needs.approve": "lfhhho",
     "GET needs.create": "lohhhf",
     "POST needs.create": "lohhhf",
+    "POST needs.delete": "lohhhf",
     "GET needs.detail": "lohhho",
     "GET needs.edit": "lohhhf",
     "POST needs.edit": "lohhhf",
