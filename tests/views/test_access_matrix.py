@@ -60,6 +60,8 @@ MATRIX = {
     # The world's need is submitted: only its owner and admins see it.
     "POST api_needs.approve_need": "lfhhho",
     "POST api_needs.create_need": "lohhhf",
+    # Deleting is for drafts: the owner's answer on the submitted need is 409 (o).
+    "DELETE api_needs.delete_need": "lohhhf",
     "GET api_needs.get_need": "lohhho",
     "GET api_needs.list_needs": "looooo",
     "POST api_needs.return_need": "lfhhho",
