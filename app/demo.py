@@ -542,7 +542,8 @@ class _Loader:
         return out
 
     def edit_need(self, e: "_Entry", **changes) -> None:
-        """The owner edits a listed need (amount, term …): the next edition shows the change."""
+        """The owner edits a listed need (amount, term …): a material change, so the need
+        goes back to review and the reviewer approves it again; the next edition shows it."""
         need = e.need
         data = dict(
             amount=need.amount, instruments=need.instruments, term_months=need.term_months,
@@ -553,6 +554,8 @@ class _Loader:
         )
         data.update(changes)
         needs_service.update_need(need, data, version=need.version, by=e.owner)
+        if need.status is NeedStatus.submitted:
+            needs_service.approve_need(need, by=e.reviewer, comment="修改内容已核实。")
 
     def raised_amount(self, e: "_Entry", percent: int) -> Decimal:
         need = e.need

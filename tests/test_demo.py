@@ -127,7 +127,7 @@ def test_needs_cover_every_state_with_their_audit_trail(demo):
         if need.status is NeedStatus.returned:
             assert need.review_comment and audit["financing_need.returned", need.id] == 1
         if need.status in (NeedStatus.approved, NeedStatus.listed, NeedStatus.financed, NeedStatus.expired):
-            assert audit["financing_need.approved", need.id] == 1
+            assert audit["financing_need.approved", need.id] >= 1  # again after a material edit
         if need.status is not NeedStatus.draft and need.status is not NeedStatus.withdrawn:
             assert audit["financing_need.submitted", need.id] >= 1
         assert (need.closed_at is not None) == need.is_closed

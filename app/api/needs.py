@@ -14,6 +14,7 @@ from app.api.schemas import (
     NeedSchema,
     OptionalCommentSchema,
     ReasonSchema,
+    ReplySchema,
     page_schema,
 )
 from app.extensions import db
@@ -99,13 +100,25 @@ def update_need(data, need_id):
 
 
 @bp.post("/needs/<int:need_id>/submit")
+@bp.arguments(ReplySchema, required=False)
 @bp.response(200, NeedSchema)
-def submit_need(need_id):
-    """Submit a draft or returned need for review."""
+def submit_need(data, need_id):
+    """Submit a draft or returned need for review; after a return, `reply` answers the
+    reviewer's comment."""
     need = get_or_404(FinancingNeed, need_id)
-    needs.submit_need(need, by=current_user())
+    needs.submit_need(need, by=current_user(), reply=data.get("reply"))
     db.session.commit()
     return need
+
+
+@bp.delete("/needs/<int:need_id>")
+@bp.response(204)
+def delete_need(need_id):
+    """Delete a draft that was never submitted, with its attachments (its owner). A need
+    submitted once is withdrawn instead (409)."""
+    need = get_or_404(FinancingNeed, need_id)
+    needs.delete_need(need, by=current_user())
+    db.session.commit()
 
 
 @bp.post("/needs/<int:need_id>/withdraw")

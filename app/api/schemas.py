@@ -230,6 +230,8 @@ class NeedSchema(ma.Schema):
     contact_email = ContactString(allow_none=True)
     review_comment = HistoryString(allow_none=True, metadata={"description": "null unless you may see "
                                                                    "the review history"})
+    owner_reply = HistoryString(allow_none=True, metadata={"description": "The owner's reply to the "
+                                                                "return comment, given on resubmission"})
     version = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
@@ -276,6 +278,12 @@ class CommentSchema(ma.Schema):
 
 class OptionalCommentSchema(ma.Schema):
     comment = Text(allow_none=True, validate=validate.Length(max=5000))
+
+
+class ReplySchema(ma.Schema):
+    reply = Text(allow_none=True, validate=validate.Length(max=2000),
+                 metadata={"description": "Resubmitting after a return: what was changed in answer "
+                                          "to the reviewer's comment (optional)"})
 
 
 class ReasonSchema(ma.Schema):

@@ -29,7 +29,10 @@ NEED_TRANSITIONS = {
     NeedStatus.returned: {NeedStatus.submitted, NeedStatus.withdrawn},
     # An approved need edited by its owner goes back for review (submitted).
     NeedStatus.approved: {NeedStatus.listed, NeedStatus.submitted, NeedStatus.withdrawn},
-    NeedStatus.listed: {NeedStatus.financed, NeedStatus.withdrawn, NeedStatus.expired},
+    # A listed need edited materially goes back for review too; the published edition
+    # keeps its frozen snapshot.
+    NeedStatus.listed: {NeedStatus.financed, NeedStatus.submitted, NeedStatus.withdrawn,
+                        NeedStatus.expired},
     NeedStatus.financed: set(),
     NeedStatus.withdrawn: set(),
     NeedStatus.expired: set(),
@@ -86,6 +89,11 @@ class FinancingNeed(db.Model):
     contact_phone: Mapped[str] = mapped_column(sa.String(40))
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    # The owner's answer to the return comment, given when resubmitting (回复说明).
+    owner_reply: Mapped[str | None] = mapped_column(sa.Text)
+    # The reviewed values of the need and its project at the last approval
+    # (services/approval.py: reviewed_values), to show what changed since.
+    approved_values: Mapped[dict | None] = mapped_column(sa.JSON)
     version: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

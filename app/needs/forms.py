@@ -114,3 +114,12 @@ class CommentForm(FlaskForm):
 class WithdrawForm(FlaskForm):
     comment = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)],
                             id="withdraw-comment")
+
+
+class ReplyForm(FlaskForm):
+    """Resubmitting after a return: the owner's answer to the reviewer (optional)."""
+
+    reply = TextAreaField(_l("Reply to the reviewer (optional)"), validators=[Optional(), Length(max=2000)],
+                          id="reply",
+                          description=_l("Say what you changed in answer to the return comment: "
+                                         "the reviewer reads it beside the comment."))

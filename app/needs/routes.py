@@ -17,16 +17,17 @@ from app.needs.forms import (
     CommentForm,
     NeedFilterForm,
     NeedForm,
+    ReplyForm,
     ReturnForm,
     ReviewFilterForm,
     WithdrawForm,
 )
 from app.projects.routes import filter_value, load_project, page_number, receive_upload
 from app.reference import Instrument, Level, label
-from app.services import attachments, needs
+from app.services import approval, attachments, needs
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.formatting import TZ
-from app.services.permissions import require, require_admin, visible_needs
+from app.services.permissions import can, require, require_admin, visible_needs
 
 
 def load_need(need_id: int) -> FinancingNeed:
@@ -145,13 +146,13 @@ def edit(need_id):
         form = NeedForm.from_need(needs.need_form_data(need), need.version)
         return render_template("needs/form.html", form=form, project=need.project, need=need)
     form = NeedForm()
-    was_approved = need.status is NeedStatus.approved
+    was_reviewed = need.status in approval.REVIEWED_STATUSES
     outcome = save_edit(form, lambda: needs.update_need(
         need, form.service_data(), version=form.version_number(), by=current_user))
     if outcome == "saved":
-        if was_approved and need.status is NeedStatus.submitted:
-            flash(_("Financing need saved. Because it had been approved, it goes back "
-                    "to the administrator for review."), "warning")
+        if was_reviewed and need.status is NeedStatus.submitted:
+            flash(_("Financing need saved. Because a reviewed field changed, it goes back to the "
+                    "administrator for review; the administrators have been notified."), "warning")
         else:
             flash(_("Financing need saved."), "success")
         return redirect(url_for("needs.detail", need_id=need.id))
@@ -171,12 +172,14 @@ def history(need: FinancingNeed) -> list[AuditEntry]:
     ))
 
 
-def render_need(need: FinancingNeed, *, upload_errors=(), status: int = 200):
+def render_need(need: FinancingNeed, *, upload_errors=(), reply_form=None, status: int = 200):
+    changes = approval.changes_since_approval(need) if can(current_user, "view_history", need) else []
     return render_template(
         "needs/detail.html", need=need, project=need.project, history=history(need),
         attachments=attachments.attachments_of(need, user=current_user), upload_errors=upload_errors,
         accept=attachments.ACCEPT, return_form=ReturnForm(formdata=None),
         approve_form=CommentForm(formdata=None), withdraw_form=WithdrawForm(formdata=None),
+        reply_form=reply_form or ReplyForm(formdata=None), changes=changes,
         field_labels={f.name: f.label.text for f in NeedForm(formdata=None)},
         status_label=_status_label,
     ), status
@@ -234,7 +237,42 @@ def _step(need_id: int, operation, success: str, **kwargs):
 @bp.post("/needs/<int:need_id>/submit")
 @login_required
 def submit(need_id):
-    return _step(need_id, needs.submit_need, _("Financing need submitted for review."))
+    """Submit; after a return, with the owner's optional reply. Refused input is shown
+    on the need's page with the reply kept."""
+    need = load_need(need_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            needs.submit_need(need, by=current_user, reply=form.reply.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        except InvalidTransition as exc:  # e.g. submitted a moment ago in another tab
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            return redirect(url_for("needs.detail", need_id=need_id))
+        else:
+            db.session.commit()
+            flash(_("Financing need submitted for review."), "success")
+            return redirect(url_for("needs.detail", need_id=need_id))
+    return render_need(need, reply_form=form, status=422)
+
+
+@bp.post("/needs/<int:need_id>/delete")
+@login_required
+def delete(need_id):
+    """Delete a draft that was never submitted (the page asks to confirm first)."""
+    need = load_need(need_id)
+    project_id = need.project_id
+    try:
+        needs.delete_need(need, by=current_user)
+    except InvalidTransition as exc:  # submitted meanwhile: withdraw it instead
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("needs.detail", need_id=need_id))
+    db.session.commit()
+    flash(_("Draft financing need deleted."), "success")
+    return redirect(url_for("projects.detail", project_id=project_id))
 
 
 @bp.post("/needs/<int:need_id>/withdraw")

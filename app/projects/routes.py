@@ -8,11 +8,11 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.forms import save_edit, show_errors
-from app.models import Attachment, FinancingNeed, Project, Role
+from app.models import Attachment, FinancingNeed, NeedStatus, Project, Role
 from app.projects import bp
 from app.projects.forms import ProjectFilterForm, ProjectForm
 from app.reference import Category, Level, Stage
-from app.services import attachments, projects
+from app.services import approval, attachments, projects
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import can, require, visible_projects
 
@@ -100,16 +100,26 @@ def edit(project_id):
     require(current_user, "edit", project)
     if request.method == "GET":
         form = ProjectForm.from_project(projects.project_form_data(project), project.version)
-        return render_template("projects/form.html", form=form, project=project)
+        return render_template("projects/form.html", form=form, project=project,
+                               reviewed=approval.has_reviewed_needs(project))
     form = ProjectForm()
+    reviewed = [n for n in project.needs if n.status in approval.REVIEWED_STATUSES]
     outcome = save_edit(form, lambda: projects.update_project(
         project, form.service_data(), version=form.version_number(), by=current_user))
     if outcome == "saved":
-        flash(_("Project “%(name)s” saved.", name=project.name), "success")
+        sent_back = [n for n in reviewed if n.status is NeedStatus.submitted]
+        if sent_back:
+            flash(_("Project “%(name)s” saved. Because a reviewed field changed, its %(n)d approved "
+                    "or listed financing need(s) go back to the administrator for review; the "
+                    "administrators have been notified.", name=project.name, n=len(sent_back)),
+                  "warning")
+        else:
+            flash(_("Project “%(name)s” saved.", name=project.name), "success")
         return redirect(url_for("projects.detail", project_id=project.id))
     stale = outcome == "stale"
     status = 409 if stale else 422
-    return render_template("projects/form.html", form=form, project=project, stale=stale), status
+    return render_template("projects/form.html", form=form, project=project, stale=stale,
+                           reviewed=approval.has_reviewed_needs(project)), status
 
 
 # ---- detail ------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ ACTION_LABELS = {
     "project.update": _l("Edited the project"),
     "financing_need.create": _l("Created the financing need"),
     "financing_need.update": _l("Edited the financing need"),
+    "financing_need.delete": _l("Deleted the draft financing need"),
     "financing_need.view_contact": _l("Viewed the contact details"),
     "attachment.add": _l("Uploaded an attachment"),
     "attachment.delete": _l("Deleted an attachment"),

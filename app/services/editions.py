@@ -59,7 +59,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.edition import MONTHS_ZH, PERIODS, title_zh
 from app.reference import Category, Instrument, Level, district, industry, zone
-from app.services import audit, readiness
+from app.services import approval, audit, readiness
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.notifications import notify
 from app.services.permissions import require, visible_editions
@@ -398,6 +398,7 @@ def check_readiness(edition: Edition) -> dict[int, list[readiness.Flag]]:
         data = dict(item_data(item))
         if item.snapshot is None:
             data["need_status"] = item.need.status.value
+            data["changed_since_approval"] = [c.label for c in approval.changes_since_approval(item.need)]
         datas[item.id] = data
     all_items = readiness.Batch(datas.values())
     return {item.id: readiness.flags_for(datas[item.id], all_items, item.justifications)

@@ -6,12 +6,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import FinancingNeed, NeedStatus, Project, User
+from app.models import Attachment, FinancingNeed, NeedStatus, Project, User
 from app.models.base import utcnow
 from app.reference import CreditEnhancement, Instrument
-from app.services import audit
+from app.services import approval, attachments, audit
 from app.services.accounts import active_admins
-from app.services.errors import StaleEdit, ValidationFailed
+from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
 from app.services.formatting import wan
 from app.services.notifications import notify
 from app.services.permissions import can, require
@@ -97,29 +97,32 @@ def create_need(project: Project, data: dict, *, by: User) -> FinancingNeed:
 
 
 def update_need(need: FinancingNeed, data: dict, *, version: int, by: User) -> FinancingNeed:
-    """Edit a need. An edit based on an older version is refused (StaleEdit); editing an
-    approved need sends it back for review."""
+    """Edit a need. An edit based on an older version is refused (StaleEdit); a material
+    edit of an approved or listed need sends it back for review (services/approval.py)."""
     require(by, "edit", need)
     if version != need.version:
         raise StaleEdit()
     validate_need(data, need.project)
     before = _snapshot(need)
+    reviewed_before = approval.need_values(need)
     _apply(need, data)
     changed_before, changed_after = audit.changed(before, _snapshot(need))
     if not changed_after:
         return need
     need.updated_at = utcnow()  # bumps the version even if only instruments changed
     audit.record("financing_need.update", need, by=by, before=changed_before, after=changed_after)
-    if need.status is NeedStatus.approved:
-        _to_review(need, by=by, note=str(_l("Changed after approval")))
+    material = approval.changed_material(reviewed_before, approval.need_values(need))
+    if material and need.status in approval.REVIEWED_STATUSES:
+        approval.send_back_for_review(need, by=by, note=str(_l("Changed after approval")))
     db.session.flush()
     return need
 
 
-def _to_review(need: FinancingNeed, *, by: User, note: str | None = None) -> None:
+def to_review(need: FinancingNeed, *, by: User, note: str | None = None) -> None:
+    """Into the review queue; the admins are told. A return comment stays, so that the
+    reviewer reads it beside the owner's reply."""
     move(need, NeedStatus.submitted, by=by, note=note)
     need.submitted_at = utcnow()
-    need.review_comment = None
     notify(active_admins(), "need_submitted", _params(need), link=f"/needs/{need.id}")
 
 
@@ -134,10 +137,21 @@ def _owners(need: FinancingNeed) -> list[User]:
     return [u for u in need.project.org.users if u.has_role(Role.owner)]
 
 
-def submit_need(need: FinancingNeed, *, by: User) -> None:
+REPLY_LIMIT = 2000
+
+
+def submit_need(need: FinancingNeed, *, by: User, reply: str | None = None) -> None:
+    """Submit a draft, or resubmit a returned need with an optional reply to the
+    reviewer's comment (回复说明; ignored for a draft, which has no comment to answer)."""
     require(by, "submit", need)
+    reply = (reply or "").strip() or None
+    if reply and len(reply) > REPLY_LIMIT:
+        raise ValidationFailed(errors={"reply": [_l("At most %(n)d characters.", n=REPLY_LIMIT)]})
     validate_need(_current(need), need.project)
-    _to_review(need, by=by)
+    if need.status is not NeedStatus.returned:
+        reply = None
+    need.owner_reply = reply
+    to_review(need, by=by, note=reply)
 
 
 def return_need(need: FinancingNeed, *, comment: str, by: User) -> None:
@@ -147,6 +161,7 @@ def return_need(need: FinancingNeed, *, comment: str, by: User) -> None:
         raise ValidationFailed(errors={"comment": [_l("Say what the owner should change.")]})
     move(need, NeedStatus.returned, by=by, note=comment)
     need.review_comment = comment
+    need.owner_reply = None
     notify(_owners(need), "need_returned", _params(need, comment=comment), link=f"/needs/{need.id}")
 
 
@@ -154,7 +169,9 @@ def approve_need(need: FinancingNeed, *, by: User, comment: str | None = None) -
     require(by, "approve", need)
     move(need, NeedStatus.approved, by=by, note=(comment or "").strip() or None)
     need.approved_at = utcnow()
+    approval.record_approval(need)
     need.review_comment = None
+    need.owner_reply = None
     notify(_owners(need), "need_approved", _params(need), link=f"/needs/{need.id}")
 
 
@@ -162,6 +179,22 @@ def withdraw_need(need: FinancingNeed, *, by: User, reason: str | None = None) -
     require(by, "withdraw", need)
     move(need, NeedStatus.withdrawn, by=by, note=(reason or "").strip() or None)
     need.closed_at = utcnow()
+
+
+def delete_need(need: FinancingNeed, *, by: User) -> None:
+    """Delete a draft that was never submitted, with its attachments (files removed from
+    disk). Anything submitted once is in the review history: it is withdrawn instead."""
+    try:
+        require(by, "delete", need)
+    except InvalidTransition:
+        raise InvalidTransition(_l("Only a draft that was never submitted can be deleted: "
+                                   "withdraw this need instead.")) from None
+    audit.record("financing_need.delete", need, by=by,
+                 before={"project": need.project.name, **_snapshot(need)})
+    for att in list(db.session.scalars(sa.select(Attachment).where(Attachment.need_id == need.id))):
+        attachments.delete_attachment(att, by=by)
+    db.session.delete(need)
+    db.session.flush()
 
 
 CONTACT_READ = "financing_need.view_contact"

@@ -211,6 +211,7 @@ RULES: dict[tuple[str, type], Callable] = {
     ("edit", FinancingNeed): _owner_acts,
     ("submit", FinancingNeed): _owner_acts,
     ("withdraw", FinancingNeed): _owner_acts,
+    ("delete", FinancingNeed): _owner_acts,
     ("approve", FinancingNeed): _review_need,
     ("return", FinancingNeed): _review_need,
     ("attach", FinancingNeed): _attach_to_need,
@@ -246,6 +247,8 @@ STATES: dict[tuple[str, type], frozenset] = {
     ("edit", FinancingNeed): EDITABLE_NEED_STATUSES,
     ("submit", FinancingNeed): frozenset({NeedStatus.draft, NeedStatus.returned}),
     ("withdraw", FinancingNeed): _OPEN_NEED_STATUSES,
+    # Only a draft never submitted; anything reviewed once is withdrawn instead.
+    ("delete", FinancingNeed): frozenset({NeedStatus.draft}),
     ("approve", FinancingNeed): frozenset({NeedStatus.submitted}),
     ("return", FinancingNeed): frozenset({NeedStatus.submitted}),
     ("attach", FinancingNeed): _OPEN_NEED_STATUSES,

@@ -10,7 +10,7 @@ from app import reference
 from app.extensions import db
 from app.models import Organization, Project, User
 from app.reference import Category, Level, ReserveSubstage, Stage
-from app.services import audit
+from app.services import approval, audit
 from app.services.errors import StaleEdit, ValidationFailed
 from app.services.permissions import require
 
@@ -122,17 +122,22 @@ def create_project(org: Organization, data: dict, *, by: User) -> Project:
 
 
 def update_project(project: Project, data: dict, *, version: int, by: User) -> Project:
+    """Edit a project. A material edit (services/approval.py) sends its approved and
+    listed needs back for review."""
     require(by, "edit", project)
     if version != project.version:
         raise StaleEdit()
     validate_project(data, project=project)
     before = audit.snapshot(project, PROJECT_FIELDS)
+    reviewed_before = approval.project_values(project)
     for key, value in _clean(data).items():
         setattr(project, key, value)
     db.session.flush()  # version_id_col: a concurrent flush in between raises StaleDataError
     changed_before, changed_after = audit.changed(before, audit.snapshot(project, PROJECT_FIELDS))
     if changed_after:
         audit.record("project.update", project, by=by, before=changed_before, after=changed_after)
+    approval.send_back_after_project_edit(project, reviewed_before, by=by)
+    db.session.flush()
     return project
 
 

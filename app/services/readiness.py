@@ -15,6 +15,7 @@ from functools import cached_property
 from flask_babel import gettext as _
 
 from app.reference import Instrument, ReserveSubstage, Stage
+from app.services.approval import separator
 
 # ---- project capital ratio (项目资本金最低比例) ------------------------------------------
 # State Council 国发〔2015〕51号 (关于调整和完善固定资产投资项目资本金制度的通知), as amended
@@ -148,6 +149,16 @@ def check_need_open(item: dict, items: list[dict]) -> str | None:
     return None
 
 
+def check_changed_since_approval(item: dict, items: list[dict]) -> str | None:
+    """The need or its project changed in a reviewed field since the need's approval
+    (`changed_since_approval`: the changed fields' labels, set on a draft's live items)."""
+    fields = item.get("changed_since_approval")
+    if fields:
+        return _("The need or its project changed since its approval (%(fields)s): it must be "
+                 "reviewed again before it is listed.", fields=separator().join(fields))
+    return None
+
+
 @dataclass(frozen=True)
 class Check:
     code: str
@@ -164,6 +175,8 @@ CHECKS = (
     Check("capital_ratio", check_capital_ratio),
     Check("duplicate", check_duplicates),
     Check("need_open", check_need_open, justifiable=False),  # remove the item instead
+    # Unreviewed data never reaches the list: review the need again or remove the item.
+    Check("changed", check_changed_since_approval, justifiable=False),
 )
 CHECKS_BY_CODE = {c.code: c for c in CHECKS}
 

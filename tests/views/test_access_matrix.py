@@ -69,6 +69,7 @@ MATRIX = {
     # api_needs
     # The world's need is submitted: only its owner and admins see it. Unverified members
     # of the owner's organisation see none of it, through a token made before either.
+    "DELETE api_needs.delete_need": "lohhhf hhh",
     "POST api_needs.approve_need": "lfhhho hhh",
     "POST api_needs.create_need": "lohhhf hhh",
     "GET api_needs.get_need": "lohhho hhh",
@@ -130,6 +131,7 @@ MATRIX = {
     "POST needs.create": "lohhhf hhh",
     "GET needs.detail": "lohhho hhh",
     "GET needs.edit": "lohhhf hhh",
+    "POST needs.delete": "lohhhf hhh",
     "POST needs.edit": "lohhhf hhh",
     "GET needs.index": "looooo ooo",
     "POST needs.return": "lfhhho hhh",
