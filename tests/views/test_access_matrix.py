@@ -106,6 +106,8 @@ MATRIX = {
     "POST editions.save_search": "lffoof",
     "GET editions.saved": "looooo",
     "POST editions.search_email": "lhhohh",
+    # With no publication request waiting, an admin's send-back answers 409 (nothing to answer).
+    "POST editions.send_back": "lffffo",
     "GET editions.show": "oooooo",
     "POST editions.sort": "lffffo",
     # main
@@ -154,7 +156,7 @@ API_PROJECT = {
     "stage": "under_construction",
 }
 DRAFT_ROUTES = ("compile", "preview", "add_item", "remove_item", "sort", "justify",
-                "request_publication", "publish", "open_draft")
+                "request_publication", "publish", "open_draft", "send_back")
 
 
 def build_world():
