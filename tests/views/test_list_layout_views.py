@@ -112,3 +112,24 @@ def test_list_pages_are_card_tables_with_a_filters_button(request, client, owner
 def test_owner_names_are_one_line_with_the_full_name_as_tooltip(client, listed, owner_org):
     page = html(client.get("/editions/2026-6"))
     assert f'<span class="cp-truncate" title="{owner_org.name}">{owner_org.name}</span>' in page
+
+
+def test_compile_page_items_are_cards_on_phones(client, admin, owner_org):
+    from app.services import editions
+
+    ready_need(owner_org)
+    editions.open_draft(2026, 6, by=admin)
+    db.session.commit()
+    login(client, admin)
+    page = html(client.get("/editions/2026-6/compile"))
+    assert '<table class="table table-sm align-middle cp-cards">' in page
+    assert re.search(r'<td class="cp-card-title">测试重点项目\d+号', page)
+
+
+def test_a_filter_with_an_error_stays_unfolded_on_phones(client, owner):
+    login(client, owner)
+    page = html(client.get("/needs/", query_string={"q": "长" * 101}))
+    assert 'collapse show" id="need-filters"' in page
+    assert re.search(r'data-bs-target="#need-filters" aria-expanded="true"', page)
+    page = html(client.get("/needs/", query_string={"q": "成都"}))
+    assert 'collapse" id="need-filters"' in page and 'aria-expanded="false"' in page
