@@ -31,6 +31,10 @@ class OrgFilterForm(Form):
 class UserFilterForm(Form):
     status = SelectField(_l("Status"), validators=[Optional()])
     role = SelectField(_l("Role"), validators=[Optional()])
+    # Picked by name from a list of the organisations (a datalist on the page); links from
+    # the organisations page still carry ?org_id=.
+    org = StringField(_l("Organisation"), validators=[Optional(), Length(max=120)],
+                      render_kw={"list": "org-names", "autocomplete": "off"})
     org_id = IntegerField(_l("Organisation ID"), validators=[Optional(), NumberRange(min=1)])
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=120)])
 

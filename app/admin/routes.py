@@ -163,15 +163,38 @@ def users():
         query = query.where(User.status == UserStatus(form.status.data))
     if form.role.data and not form.role.errors:
         query = query.where(User.role == Role(form.role.data))
-    if form.org_id.data and not form.org_id.errors:
-        query = query.where(User.org_id == form.org_id.data)
+    org, condition = _org_filter(form)
+    if condition is not None:
+        query = query.where(condition)
     if form.q.data and not form.q.errors:
         keyword = form.q.data.strip()
         query = query.where(sa.or_(User.name.icontains(keyword, autoescape=True),
                                    User.email.icontains(keyword, autoescape=True)))
     page = _page(query.order_by(User.created_at.desc(), User.id.desc()))
-    org = db.session.get(Organization, form.org_id.data) if form.org_id.data else None
-    return render_template("admin/users.html", form=form, page=page, org=org)
+    org_names = db.session.execute(
+        sa.select(Organization.name, Organization.short_name).order_by(Organization.name)).all()
+    return render_template("admin/users.html", form=form, page=page, org=org, org_names=org_names)
+
+
+def _org_filter(form: UserFilterForm):
+    """(the organisation, the WHERE term) of the organisation filter. ?org_id= comes from
+    links on the organisations page (the name field then shows the name); a name typed or
+    picked from the list that is exactly one organisation's name or short name means that
+    organisation; any other text matches part of the names."""
+    if form.org_id.data and not form.org_id.errors:
+        org = db.session.get(Organization, form.org_id.data)
+        if org is not None and not form.org.data:
+            form.org.data = org.name
+        return org, User.org_id == form.org_id.data
+    if not form.org.data or form.org.errors or not form.org.data.strip():
+        return None, None
+    name = form.org.data.strip()
+    matches = db.session.scalars(sa.select(Organization).where(
+        sa.or_(Organization.name == name, Organization.short_name == name)).limit(2)).all()
+    if len(matches) == 1:
+        return matches[0], User.org_id == matches[0].id
+    return None, sa.or_(Organization.name.icontains(name, autoescape=True),
+                        Organization.short_name.icontains(name, autoescape=True))
 
 
 def _user_page(user: User, status: int = 200, **forms):

@@ -39,3 +39,11 @@ class SaveSearchForm(FlaskForm):
 
 class SearchEmailForm(FlaskForm):
     email = BooleanField(_l("E-mail"))
+
+
+class SendBackForm(FlaskForm):
+    """Rendered for its label, asterisk and CSRF token; the comment itself is checked by
+    the service (editions.send_back_publication), after who may send back."""
+
+    comment = TextAreaField(_l("What should the requester change?"), validators=[DataRequired()],
+                            render_kw={"rows": 2, "maxlength": 2000})

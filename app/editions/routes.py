@@ -30,6 +30,7 @@ from app.editions.forms import (
     JustifyForm,
     SaveSearchForm,
     SearchEmailForm,
+    SendBackForm,
     SortForm,
 )
 from app.extensions import db
@@ -200,8 +201,12 @@ def open_draft():
 @bp.get(EDITION + "/compile")
 @login_required
 def compile(year, period):
-    edition = _latest_for_admin(year, period)
-    context = {"edition": edition, "correction_form": CorrectionForm()}
+    return _compile_page(_latest_for_admin(year, period))
+
+
+def _compile_page(edition, status: int = 200, send_back_form=None):
+    context = {"edition": edition, "correction_form": CorrectionForm(),
+               "send_back_form": send_back_form or SendBackForm(formdata=None)}
     if edition.is_draft:
         svc.preload(edition)
         add_form = AddItemForm()
@@ -213,7 +218,7 @@ def compile(year, period):
             rows={i.id: svc.item_data(i) for i in edition.items},
         )
         context["red"] = svc.red_count(context["flags"])
-    return render_template("editions/compile.html", **context)
+    return render_template("editions/compile.html", **context), status
 
 
 @bp.get(EDITION + "/preview")
@@ -297,6 +302,27 @@ def request_publication(year, period):
         return _back(edition)
     db.session.commit()
     flash(_("Publication requested: another administrator must approve it."), "success")
+    return _back(edition)
+
+
+@bp.post(EDITION + "/send-back")
+@login_required
+def send_back(year, period):
+    """The checker refuses a publication request with a comment (the service checks who
+    may and the comment); a refused comment brings the compile page back with the
+    message beside the field, the text kept and nothing changed."""
+    edition = _latest_for_admin(year, period)
+    form = SendBackForm()
+    maker = edition.requested_by
+    try:
+        svc.send_back_publication(edition, form.comment.data or "", by=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        show_errors(form, exc)
+        return _compile_page(edition, 422, send_back_form=form)
+    db.session.commit()
+    flash(_("The publication request was sent back to %(name)s with your comment.", name=maker.name),
+          "success")
     return _back(edition)
 
 

@@ -52,6 +52,7 @@ def index():
             stats["pending_users"] = _count(sa.select(User.id).where(User.status == UserStatus.pending))
             stats["draft_editions"] = db.session.scalars(sa.select(Edition).where(
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
+            stats["awaiting_approval"] = edition_service.awaiting_approval(current_user)
         elif current_user.has_role(Role.institution):
             stats["saved_searches"] = len(edition_service.user_searches(current_user))
     return render_template("main/index.html", stats=stats, Role=Role, NeedStatus=NeedStatus,

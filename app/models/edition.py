@@ -90,6 +90,11 @@ class Edition(db.Model):
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # Maker–checker: the checker's last refusal of a publication request, shown to the
+    # maker on the compile page until the next request.
+    sent_back_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    sent_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_back_note: Mapped[str | None] = mapped_column(sa.Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Frozen at publication: {"new": [...], "carried": [...], "removed": [...], "changed": [...]}
     # Deferred: thousands of entries, read only by the changes page.
@@ -105,6 +110,7 @@ class Edition(db.Model):
     requested_by: Mapped["User | None"] = relationship(foreign_keys=[requested_by_id])  # noqa: F821
     published_by: Mapped["User | None"] = relationship(foreign_keys=[published_by_id])  # noqa: F821
     approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
+    sent_back_by: Mapped["User | None"] = relationship(foreign_keys=[sent_back_by_id])  # noqa: F821
 
     @property
     def key(self) -> str:

@@ -99,6 +99,7 @@ ACTION_LABELS = {
     "edition.sort": _l("Reordered the items"),
     "edition.justify": _l("Justified a readiness flag"),
     "edition.request_publication": _l("Asked for publication"),
+    "edition.send_back": _l("Sent the publication request back"),
     "edition.correct": _l("Opened a correction"),
     "edition_item.view_contact": _l("Viewed the contact details"),
     "saved_search.create": _l("Saved a search"),

@@ -62,7 +62,7 @@ from app.reference import Category, Instrument, Level, district, industry, zone
 from app.services import approval, audit, readiness
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.notifications import notify
-from app.services.permissions import require, visible_editions
+from app.services.permissions import can, require, visible_editions
 from app.services.workflow import move
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
@@ -416,6 +416,7 @@ def request_publication(edition: Edition, *, by: User) -> None:
     _refuse_if_red(edition)
     edition.requested_by_id = by.id
     edition.requested_at = utcnow()
+    edition.sent_back_by_id = edition.sent_back_at = edition.sent_back_note = None
     db.session.flush()
     audit.record("edition.request_publication", edition, by=by)
     from app.services.accounts import active_admins
@@ -423,6 +424,43 @@ def request_publication(edition: Edition, *, by: User) -> None:
     notify([a for a in active_admins() if a.id != by.id], "edition_approval_requested",
            {"year": edition.year, "period": edition.period, "by": by.name},
            link=f"/editions/{edition.key}/compile")
+
+
+def send_back_publication(edition: Edition, comment: str, *, by: User) -> None:
+    """Maker–checker, the other answer: the checker refuses the request with a comment.
+    The request is cleared (the maker fixes the draft and asks again), the comment stays
+    on the edition for the maker to read, and the maker is told."""
+    if edition.requested_by_id is None:
+        require(by, "request_publication", edition)  # who may act at all, then: nothing to answer
+        raise InvalidTransition(_l("No publication request is waiting for approval."))
+    require(by, "approve_publication", edition)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(errors={"comment": [_l("Say what the requester should change.")]})
+    if len(comment) > 2000:
+        raise ValidationFailed(errors={"comment": [_l("Keep the comment within 2,000 characters.")]})
+    maker = edition.requested_by
+    before = {"requested_by": maker.name, "requested_at": edition.requested_at}
+    edition.requested_by_id = edition.requested_at = None
+    edition.sent_back_by_id, edition.sent_back_at, edition.sent_back_note = by.id, utcnow(), comment
+    db.session.flush()
+    audit.record("edition.send_back", edition, by=by, before=before, note=comment)
+    notify([maker], "edition_publication_sent_back",
+           {"year": edition.year, "period": edition.period, "by": by.name, "comment": comment},
+           link=f"/editions/{edition.key}/compile")
+
+
+def awaiting_approval(user) -> list[Edition]:
+    """Draft editions whose publication request this admin may approve (the checker's
+    to-do list; never the admin's own requests)."""
+    if not can(user, "compile", Edition(status=EditionStatus.draft)):
+        return []
+    return list(db.session.scalars(
+        sa.select(Edition).where(Edition.status == EditionStatus.draft,
+                                 Edition.requested_by_id.is_not(None),
+                                 Edition.requested_by_id != user.id)
+        .options(selectinload(Edition.requested_by))
+        .order_by(Edition.requested_at, Edition.id)))
 
 
 def _refuse_if_red(edition: Edition) -> None:
@@ -690,8 +728,6 @@ def get_item(edition: Edition, seq: int) -> EditionItem:
 
 def contact_of(item: EditionItem, *, user) -> dict | None:
     """The item's contact details if the user may see them; each reading is audited."""
-    from app.services.permissions import can
-
     if not can(user, "view_contact", item):
         return None
     data = item_data(item)

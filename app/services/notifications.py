@@ -62,6 +62,11 @@ KINDS = {
         _l("%(by)s asks a second administrator to approve the publication of list edition "
            "%(year)s No. %(period)s."),
     ),
+    "edition_publication_sent_back": (
+        _l("Publication of list edition %(year)s No. %(period)s sent back"),
+        _l("%(by)s did not approve the publication of list edition %(year)s No. %(period)s "
+           "and sent it back. Comment: %(comment)s"),
+    ),
 }
 
 

@@ -120,6 +120,7 @@ MATRIX = {
     "GET editions.saved": "looooo ooo",
     "POST editions.search_email": "lhhohh hhh",
     "GET editions.show": "oooooo ooo",
+    "POST editions.send_back": "lffffo fff",
     "POST editions.sort": "lffffo fff",
     # main
     "GET main.healthz": "oooooo ooo",
@@ -168,7 +169,7 @@ API_PROJECT = {
     "stage": "under_construction",
 }
 DRAFT_ROUTES = ("compile", "preview", "add_item", "remove_item", "sort", "justify",
-                "request_publication", "publish", "open_draft")
+                "request_publication", "publish", "open_draft", "send_back")
 
 
 def build_world():
