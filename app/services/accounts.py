@@ -191,7 +191,7 @@ def reactivate_organization(org: Organization, *, by: User) -> None:
 
 
 def verify_user(user: User, *, by: User) -> None:
-    require(by, "verify", user)
+    require(by, "approve", user)
     move(user, UserStatus.active, by=by)
     user.status_reason = None
     notify([user], "user_verified", {"org": user.org.name}, link="/")

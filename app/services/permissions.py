@@ -162,6 +162,12 @@ def _appoint_admin(user, org: Organization) -> bool:
     return is_admin(user) and org.kind is OrgKind.government and org.id == user.org_id
 
 
+def _approve_user(user, target: User) -> bool:
+    """An account that asked to join the government organisation (before that was refused)
+    would become an administrator with one click: administrators are appointed instead."""
+    return is_admin(user) and target.org.kind is not OrgKind.government
+
+
 def _create_token(user, target: User) -> bool:
     """A token reads the API as its user: only verified users get one, for themselves."""
     return _verified(user) and target.id == user.id
@@ -221,6 +227,7 @@ RULES: dict[tuple[str, type], Callable] = {
     ("verify", Organization): _admin_only,
     ("appoint_admin", Organization): _appoint_admin,
     ("verify", User): _admin_only,
+    ("approve", User): _approve_user,
     ("create_token", User): _create_token,
     ("deactivate", User): lambda user, target: is_admin(user) and target.id != user.id,
     ("view", AuditEntry): _admin_only,

@@ -212,3 +212,25 @@ def test_the_platform_operator_is_the_verified_government_organisation(gov_org, 
     gov_org.status = OrgStatus.deactivated
     assert accounts.platform_operator() is None
 
+
+
+def test_searches_are_saved_by_verified_readers_only(institution, unverified_institution):
+    """Publications are announced to verified readers only: a search saved before
+    verification would never be told of a match."""
+    from app.services import editions
+
+    with pytest.raises(NotAllowed):
+        editions.save_search(unverified_institution, name="成都轨道", filters=editions.Filters(q="轨道"))
+    assert editions.user_searches(unverified_institution) == []
+    editions.save_search(institution, name="成都轨道", filters=editions.Filters(q="轨道"))
+    assert len(editions.user_searches(institution)) == 1
+
+
+def test_a_pending_government_member_cannot_be_approved_into_an_administrator(admin, gov_org):
+    """One approval click would have made such an account an administrator."""
+    pending = member(gov_org, UserStatus.pending, role=Role.admin)
+    with pytest.raises(NotAllowed):
+        accounts.verify_user(pending, by=admin)
+    assert pending.status is UserStatus.pending and not pending.is_admin
+    accounts.reject_user(pending, reason="管理员由现有管理员新增", by=admin)  # it can still be turned down
+    assert pending.status is UserStatus.rejected

@@ -268,3 +268,13 @@ def test_only_verified_admins_appoint(client, request, gov_org, who):
     response = client.post("/admin/users/appoint", data={"name": "某人", "email": "someone@test.cn"})
     assert response.status_code == 403
     assert accounts.find_user_by_email("someone@test.cn") is None
+
+
+def test_the_admin_page_offers_appointment_instead_of_approving_a_government_member(client, admin, gov_org):
+    pending = factories.make_user(gov_org, Role.admin, status=UserStatus.pending)
+    db.session.commit()
+    login(client, admin)
+    page = html(client.get(f"/admin/users/{pending.id}"))
+    assert 'id="appoint-instead"' in page and f"/admin/users/{pending.id}/approve" not in page
+    assert client.post(f"/admin/users/{pending.id}/approve").status_code == 403
+    assert db.session.get(User, pending.id).status is UserStatus.pending
