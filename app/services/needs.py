@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import FinancingNeed, NeedStatus, Project, User
 from app.models.base import utcnow
 from app.reference import CreditEnhancement, Instrument
-from app.services import audit
+from app.services import audit, phone
 from app.services.accounts import active_admins
 from app.services.errors import StaleEdit, ValidationFailed
 from app.services.formatting import wan
@@ -64,6 +64,8 @@ def validate_need(data: dict, project: Project) -> None:
             errors.add(field, _l("At most %(n)d characters.", n=limit))
     if not (data.get("contact_phone") or "").strip():
         errors.add("contact_phone", _l("This field is required."))
+    elif "contact_phone" not in errors and not phone.is_valid(data["contact_phone"]):
+        errors.add("contact_phone", phone.RULE)
     errors.raise_if_any()
 
 
