@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.forms import save_edit, show_errors
+from app.forms import save_edit, show_errors, validate_all
 from app.models import AuditEntry, FinancingNeed, NeedInstrument, NeedStatus, Organization, Project
 from app.needs import bp
 from app.needs.forms import (
@@ -122,7 +122,7 @@ def create(project_id):
                               "contact_email": current_user.email})
         return render_template("needs/form.html", form=form, project=project, need=None)
     form = NeedForm()
-    if form.validate_on_submit():
+    if validate_all(form, lambda data: needs.validate_need(data, project)):
         try:
             need = needs.create_need(project, form.service_data(), by=current_user)
         except ValidationFailed as exc:
@@ -147,7 +147,8 @@ def edit(need_id):
     form = NeedForm()
     was_approved = need.status is NeedStatus.approved
     outcome = save_edit(form, lambda: needs.update_need(
-        need, form.service_data(), version=form.version_number(), by=current_user))
+        need, form.service_data(), version=form.version_number(), by=current_user),
+        check=lambda data: needs.validate_need(data, need.project))
     if outcome == "saved":
         if was_approved and need.status is NeedStatus.submitted:
             flash(_("Financing need saved. Because it had been approved, it goes back "

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.forms import save_edit, show_errors
+from app.forms import save_edit, show_errors, validate_all
 from app.models import Attachment, FinancingNeed, Project, Role
 from app.projects import bp
 from app.projects.forms import ProjectFilterForm, ProjectForm
@@ -79,7 +79,7 @@ def can_see_all_needs() -> bool:
 def create():
     require(current_user, "create_project", current_user.org)
     form = ProjectForm()
-    if form.validate_on_submit():
+    if validate_all(form, projects.validate_project):
         try:
             project = projects.create_project(current_user.org, form.service_data(), by=current_user)
         except ValidationFailed as exc:
@@ -103,7 +103,8 @@ def edit(project_id):
         return render_template("projects/form.html", form=form, project=project)
     form = ProjectForm()
     outcome = save_edit(form, lambda: projects.update_project(
-        project, form.service_data(), version=form.version_number(), by=current_user))
+        project, form.service_data(), version=form.version_number(), by=current_user),
+        check=lambda data: projects.validate_project(data, project=project))
     if outcome == "saved":
         flash(_("Project “%(name)s” saved.", name=project.name), "success")
         return redirect(url_for("projects.detail", project_id=project.id))
