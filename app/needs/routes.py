@@ -23,7 +23,7 @@ from app.needs.forms import (
 )
 from app.projects.routes import filter_value, load_project, page_number, receive_upload
 from app.reference import Instrument, Level, label
-from app.services import attachments, needs
+from app.services import attachments, listing, needs
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.formatting import TZ
 from app.services.permissions import require, require_admin, visible_needs
@@ -58,8 +58,8 @@ def _common_filters(query: sa.Select, form) -> sa.Select:
 
 
 def _paginate(query: sa.Select):
-    return db.paginate(query, page=page_number(), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
+    return listing.paginate(query, amount_of=FinancingNeed.amount, page=page_number(),
+                            per_page=current_app.config["PER_PAGE"])
 
 
 # ---- lists ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from app.models import Attachment, FinancingNeed, Project, Role
 from app.projects import bp
 from app.projects.forms import ProjectFilterForm, ProjectForm
 from app.reference import Category, Level, Stage
-from app.services import attachments, projects
+from app.services import attachments, listing, projects
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import can, require, visible_projects
 
@@ -55,8 +55,8 @@ def index():
     if district := filter_value(form, "district"):
         query = query.where(Project.district_code == district)
     query = query.order_by(Project.updated_at.desc(), Project.id.desc())
-    page = db.paginate(query, page=page_number(), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
+    page = listing.paginate(query, amount_of=Project.total_investment, page=page_number(),
+                            per_page=current_app.config["PER_PAGE"])
     need_counts = None
     if can_see_all_needs():  # one query for the whole page
         ids = [p.id for p in page.items] or [0]
