@@ -12,7 +12,6 @@ from app.reference import CreditEnhancement, Instrument
 from app.services import audit, phone
 from app.services.accounts import active_admins
 from app.services.errors import StaleEdit, ValidationFailed
-from app.services.formatting import money
 from app.services.notifications import notify
 from app.services.permissions import can, require
 from app.services.projects import Errors, check_money
@@ -127,7 +126,7 @@ def _to_review(need: FinancingNeed, *, by: User, note: str | None = None) -> Non
 
 def _params(need: FinancingNeed, **extra) -> dict:
     return {"project": need.project.name, "org": need.project.org.name,
-            "amount": money(need.amount), **extra}
+            "amount": str(need.amount), **extra}  # shown by notifications.render
 
 
 def _owners(need: FinancingNeed) -> list[User]:

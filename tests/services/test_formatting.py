@@ -38,3 +38,24 @@ def test_money(app, amount, zh, en):
 ])
 def test_figure_for_columns_headed_in_wan(amount, shown):
     assert figure(Decimal(amount) if amount else None) == shown
+
+
+def test_notifications_show_the_amount_in_the_readers_language(app, owner, admin):
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import NeedStatus, Notification
+    from app.services import needs, notifications
+    from tests import factories
+
+    need = factories.make_need(org=owner.org, status=NeedStatus.submitted, amount=Decimal("12000.00"))
+    needs.approve_need(need, by=admin)
+    note = db.session.scalars(sa.select(Notification).where(Notification.user_id == owner.id)).one()
+    assert note.params["amount"] == "12000.00"  # the figure, not a text in one language
+    with app.test_request_context():
+        with force_locale("zh"):
+            assert "1.2 亿元" in notifications.render(note.kind, note.params)[1]
+        with force_locale("en"):
+            assert "RMB 120 m" in notifications.render(note.kind, note.params)[1]
+        # a row written before keeps its text
+        assert "5,000.00 万元" in notifications.render(note.kind, {**note.params, "amount": "5,000.00 万元"})[1]
