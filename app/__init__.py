@@ -117,7 +117,6 @@ def register_template_helpers(app: Flask) -> None:
     from app.services.permissions import can
 
     app.jinja_env.filters.update(
-        wan=formatting.wan,
         money=formatting.money,
         dt=formatting.datetime_str,
         d=formatting.date_str,

@@ -2,11 +2,11 @@
 with verification decisions."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app import reference
+from app.forms import EMAIL_RULE, FilterForm, Form
 from app.models import OrgStatus, Role, UserStatus
 from app.reference import OrgKind
 
@@ -15,7 +15,7 @@ def _any(choices):
     return [("", _l("All"))] + list(choices)
 
 
-class OrgFilterForm(Form):
+class OrgFilterForm(FilterForm):
     """GET filters: no CSRF token, invalid values are simply ignored."""
 
     status = SelectField(_l("Status"), validators=[Optional()])
@@ -28,7 +28,7 @@ class OrgFilterForm(Form):
         self.kind.choices = _any(reference.choices(OrgKind))
 
 
-class UserFilterForm(Form):
+class UserFilterForm(FilterForm):
     status = SelectField(_l("Status"), validators=[Optional()])
     role = SelectField(_l("Role"), validators=[Optional()])
     # Picked by name from a list of the organisations (a datalist on the page); links from
@@ -44,7 +44,7 @@ class UserFilterForm(Form):
         self.role.choices = _any(reference.choices(Role))
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(FilterForm):
     actor = StringField(_l("Actor (e-mail)"), validators=[Optional(), Length(max=254)])
     object_type = SelectField(_l("Object type"), validators=[Optional()])
     object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1)])
@@ -57,12 +57,12 @@ class AuditFilterForm(Form):
         self.object_type.choices = _any((t, t) for t in object_types)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)],
                            render_kw={"rows": 2})
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), validators=[DataRequired()])
 
     def __init__(self, *args, roles=(), **kwargs):
@@ -70,6 +70,6 @@ class RoleForm(FlaskForm):
         self.role.choices = [(r.value, reference.label(r)) for r in roles]
 
 
-class AppointAdminForm(FlaskForm):
+class AppointAdminForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(message=EMAIL_RULE), Length(max=254)])

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 
 import marshmallow as ma
-from flask import g
+from flask import g, request
 from marshmallow import fields, validate
 
 from app.models import NeedStatus, OrgStatus, Role, UserStatus
@@ -162,7 +162,36 @@ class ProjectSchema(ma.Schema):
     updated_at = fields.AwareDateTime(required=True)
 
 
-class ProjectInputSchema(ma.Schema):
+class ServiceRulesSchema(ma.Schema):
+    """An input schema that, when some fields are refused or missing, also runs the
+    service's rules over the fields that passed, so one answer lists every problem (as
+    the site's forms do: app.forms.validate_all). A refused or missing field keeps only
+    the schema's message. Valid input goes on to the service as before."""
+
+    def service_check(self, data: dict) -> None:
+        """Raise services.errors.ValidationFailed for the data's rule violations."""
+        raise NotImplementedError
+
+    @ma.validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _service_rules(self, data, original, *, partial=None, **kwargs):
+        if partial or not isinstance(original, dict):
+            return
+        refused = set(original) - set(data)
+        missing = {name for name, f in self.fields.items() if f.required and name not in original}
+        if not refused and not missing:
+            return
+        from app.services.errors import ValidationFailed
+
+        try:
+            self.service_check(data)
+        except ValidationFailed as exc:
+            errors = {name: [str(m) for m in messages] for name, messages in exc.errors.items()
+                      if name not in refused | missing}
+            if errors:
+                raise ma.ValidationError(errors) from None
+
+
+class ProjectInputSchema(ServiceRulesSchema):
     name = Text(required=True, validate=validate.Length(min=1, max=120))
     code = Text(required=True, validate=validate.Length(max=24),
                 metadata={"example": "2024-510112-48-01-012345"})
@@ -183,6 +212,13 @@ class ProjectInputSchema(ma.Schema):
     actual_completion = fields.Date(allow_none=True)
     is_priority = fields.Boolean()
     description = Text(allow_none=True, validate=validate.Length(max=20000))
+
+    def service_check(self, data: dict) -> None:
+        from app.services import projects
+
+        user = g.get("api_user")
+        if user is not None and can(user, "create_project", user.org):
+            projects.validate_project(data)
 
 
 PROJECT_INPUT_FIELDS = tuple(ProjectInputSchema._declared_fields)
@@ -240,7 +276,7 @@ class NeedSchema(ma.Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
 
 
-class NeedInputSchema(ma.Schema):
+class NeedInputSchema(ServiceRulesSchema):
     amount = DecimalString(required=True)
     instruments = fields.List(_enum(Instrument), required=True, validate=validate.Length(min=1, max=20))
     term_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=600))
@@ -251,6 +287,16 @@ class NeedInputSchema(ma.Schema):
     contact_name = Text(required=True, validate=validate.Length(min=1, max=60))
     contact_phone = Text(required=True, validate=validate.Length(min=1, max=40))
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+    def service_check(self, data: dict) -> None:
+        from app.extensions import db
+        from app.models import Project
+        from app.services import needs
+
+        project_id = (request.view_args or {}).get("project_id")
+        project = db.session.get(Project, project_id) if project_id else None
+        if project is not None and can(g.get("api_user"), "create_need", project):
+            needs.validate_need(data, project)
 
 
 NEED_INPUT_FIELDS = tuple(NeedInputSchema._declared_fields)

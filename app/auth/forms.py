@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from app import reference
+from app.forms import EMAIL_RULE, Form, valid_phone
 from app.reference import OrgKind
 from app.services import credit_code
 
@@ -22,12 +22,12 @@ def valid_credit_code(form, field):
                                  "please check the code for typing errors."))
 
 
-class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+class LoginForm(Form):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(message=EMAIL_RULE)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     mode = RadioField(_l("I want to"), choices=[
         ("new", _l("Register a new organisation")),
         ("join", _l("Join an organisation already registered")),
@@ -41,8 +41,8 @@ class RegisterForm(FlaskForm):
     org_kind = SelectField(_l("Organisation type"), choices=[])
     district_code = SelectField(_l("District"), choices=[], validators=[Optional()])
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=60)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), valid_phone])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(message=EMAIL_RULE), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
@@ -64,29 +64,29 @@ class RegisterForm(FlaskForm):
             raise ValidationError(_l("This field is required."))
 
 
-class ForgotForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+class ForgotForm(Form):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(message=EMAIL_RULE)])
 
 
-class ResetForm(FlaskForm):
+class ResetForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), valid_phone])
     title = StringField(_l("Position"), validators=[Optional(), Length(max=60)])
     locale = SelectField(_l("Language"), choices=[("zh", "中文"), ("en", "English")])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat new password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=60)])

@@ -1,7 +1,6 @@
 """Financing need forms: input types and formats only; the rules are in services.needs."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -12,28 +11,39 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from app import reference
-from app.forms import MultiCheckboxField
+from app.forms import EMAIL_RULE, Form, MultiCheckboxField, valid_phone
 from app.models import NeedStatus
 from app.reference import CreditEnhancement, Instrument, Level
 
 
-class NeedForm(FlaskForm):
-    amount = DecimalField(_l("Amount sought (万元)"), places=2,
-                          validators=[InputRequired(), NumberRange(min=0)])
-    instruments = MultiCheckboxField(_l("Financing instruments"))
-    term_months = IntegerField(_l("Term (months)"), validators=[InputRequired(), NumberRange(min=1, max=600)])
+def _enums(enum_cls, values) -> list:
+    """The chosen values as enums; one not in the list stays a string, for the service to
+    refuse beside the form's own message."""
+    known = {e.value: e for e in enum_cls}
+    return [known.get(v, v) for v in values or []]
+
+
+class NeedForm(Form):
+    # Ranges, decimals and the rules between fields are services.needs' (validate_need),
+    # shown with the form's own messages in one pass (app.forms.validate_all).
+    amount = DecimalField(_l("Amount sought (万元)"), places=2, validators=[InputRequired()])
+    instruments = MultiCheckboxField(_l("Financing instruments"), validators=[
+        DataRequired(message=_l("Choose at least one financing instrument."))])
+    term_months = IntegerField(_l("Term (months)"), validators=[InputRequired()])
     cost_ceiling = DecimalField(_l("Acceptable cost ceiling (% a year)"), places=2,
-                                validators=[Optional(), NumberRange(min=0, max=36)])
+                                validators=[Optional()])
     use_of_funds = TextAreaField(_l("Use of funds"), validators=[DataRequired(), Length(max=2000)])
     credit_enhancements = MultiCheckboxField(_l("Credit enhancement offered"))
     funds_secured = DecimalField(_l("Financing already in place (万元)"), places=2,
-                                 validators=[Optional(), NumberRange(min=0)])
+                                 validators=[Optional()])
     contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=60)])
-    contact_phone = StringField(_l("Contact phone"), validators=[DataRequired(), Length(max=40)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    contact_phone = StringField(_l("Contact phone"),
+                                validators=[DataRequired(), Length(max=40), valid_phone])
+    contact_email = EmailField(_l("Contact e-mail"),
+                               validators=[Optional(), Email(message=EMAIL_RULE), Length(max=254)])
     version = HiddenField()
 
     def __init__(self, *args, **kwargs):
@@ -53,11 +63,11 @@ class NeedForm(FlaskForm):
     def service_data(self) -> dict:
         return {
             "amount": self.amount.data,
-            "instruments": [Instrument(v) for v in self.instruments.data or []],
+            "instruments": _enums(Instrument, self.instruments.data),
             "term_months": self.term_months.data,
             "cost_ceiling": self.cost_ceiling.data,
             "use_of_funds": self.use_of_funds.data or "",
-            "credit_enhancements": [CreditEnhancement(v) for v in self.credit_enhancements.data or []],
+            "credit_enhancements": _enums(CreditEnhancement, self.credit_enhancements.data),
             "funds_secured": self.funds_secured.data,
             "contact_name": self.contact_name.data or "",
             "contact_phone": self.contact_phone.data or "",
@@ -71,7 +81,7 @@ class NeedForm(FlaskForm):
             return 0
 
 
-class NeedFilterForm(FlaskForm):
+class NeedFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -100,23 +110,23 @@ class ReviewFilterForm(NeedFilterForm):
         self.status.choices = [c for c in self.status.choices if c[0] != NeedStatus.draft.value]
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     # The review page shows three comment boxes: each needs an id of its own for its label.
     comment = TextAreaField(_l("What should the owner change?"), validators=[Length(max=2000)],
                             id="return-comment")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)],
                             id="approve-comment")
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     comment = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)],
                             id="withdraw-comment")
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     """Resubmitting after a return: the owner's answer to the reviewer (optional)."""
 
     reply = TextAreaField(_l("Reply to the reviewer (optional)"), validators=[Optional(), Length(max=2000)],

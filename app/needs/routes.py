@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.forms import save_edit, show_errors
+from app.forms import save_edit, show_errors, validate_all
 from app.models import AuditEntry, FinancingNeed, NeedInstrument, NeedStatus, Organization, Project
 from app.needs import bp
 from app.needs.forms import (
@@ -24,7 +24,7 @@ from app.needs.forms import (
 )
 from app.projects.routes import filter_value, load_project, page_number, receive_upload
 from app.reference import Instrument, Level, label
-from app.services import approval, attachments, needs
+from app.services import approval, attachments, listing, needs
 from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.formatting import TZ
 from app.services.permissions import can, require, require_admin, visible_needs
@@ -59,8 +59,8 @@ def _common_filters(query: sa.Select, form) -> sa.Select:
 
 
 def _paginate(query: sa.Select):
-    return db.paginate(query, page=page_number(), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
+    return listing.paginate(query, amount_of=FinancingNeed.amount, page=page_number(),
+                            per_page=current_app.config["PER_PAGE"])
 
 
 # ---- lists ---------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def create(project_id):
                               "contact_email": current_user.email})
         return render_template("needs/form.html", form=form, project=project, need=None)
     form = NeedForm()
-    if form.validate_on_submit():
+    if validate_all(form, lambda data: needs.validate_need(data, project)):
         try:
             need = needs.create_need(project, form.service_data(), by=current_user)
         except ValidationFailed as exc:
@@ -148,7 +148,8 @@ def edit(need_id):
     form = NeedForm()
     was_reviewed = need.status in approval.REVIEWED_STATUSES
     outcome = save_edit(form, lambda: needs.update_need(
-        need, form.service_data(), version=form.version_number(), by=current_user))
+        need, form.service_data(), version=form.version_number(), by=current_user),
+        check=lambda data: needs.validate_need(data, need.project))
     if outcome == "saved":
         if was_reviewed and need.status is NeedStatus.submitted:
             flash(_("Financing need saved. Because a reviewed field changed, it goes back to the "

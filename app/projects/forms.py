@@ -1,7 +1,6 @@
 """Project forms: input types and formats only; the project's rules are in services.projects."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,9 +10,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import reference
+from app.forms import Form
 from app.reference import Category, Level, ReserveSubstage, Stage
 
 NONE_CHOICE = ("", "—")
@@ -26,7 +26,7 @@ def _enum_or_none(enum_cls, value):
         return None
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=120)])
     code = StringField(_l("Project code"), validators=[DataRequired(), Length(max=24)],
                        description=_l("National investment project code, e.g. 2024-510112-48-01-012345"))
@@ -35,10 +35,12 @@ class ProjectForm(FlaskForm):
     industry_code = SelectField(_l("Industry"), validators=[DataRequired()])
     district_code = SelectField(_l("District"), validators=[DataRequired()])
     zone_code = SelectField(_l("Functional zone"), validators=[Optional()])
+    # Ranges and decimals of amounts are services.projects' rules (check_money), shown
+    # with the form's own messages in one pass (app.forms.validate_all).
     total_investment = DecimalField(_l("Total investment (万元)"), places=2,
-                                    validators=[InputRequired(), NumberRange(min=0)])
+                                    validators=[InputRequired()])
     annual_planned_investment = DecimalField(_l("Annual planned investment (万元)"), places=2,
-                                             validators=[InputRequired(), NumberRange(min=0)])
+                                             validators=[InputRequired()])
     stage = SelectField(_l("Stage"), validators=[DataRequired()])
     reserve_substage = SelectField(_l("Reserve sub-stage"), validators=[Optional()])
     planned_start = DateField(_l("Planned start"), validators=[Optional()])
@@ -94,7 +96,7 @@ class ProjectForm(FlaskForm):
             return 0
 
 
-class ProjectFilterForm(FlaskForm):
+class ProjectFilterForm(Form):
     class Meta:
         csrf = False
 

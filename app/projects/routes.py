@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.forms import save_edit, show_errors
+from app.forms import save_edit, show_errors, validate_all
 from app.models import Attachment, FinancingNeed, NeedStatus, Project, Role
 from app.projects import bp
 from app.projects.forms import ProjectFilterForm, ProjectForm
 from app.reference import Category, Level, Stage
-from app.services import approval, attachments, projects
+from app.services import approval, attachments, listing, projects
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import can, require, visible_projects
 
@@ -55,8 +55,8 @@ def index():
     if district := filter_value(form, "district"):
         query = query.where(Project.district_code == district)
     query = query.order_by(Project.updated_at.desc(), Project.id.desc())
-    page = db.paginate(query, page=page_number(), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
+    page = listing.paginate(query, amount_of=Project.total_investment, page=page_number(),
+                            per_page=current_app.config["PER_PAGE"])
     need_counts = None
     if can_see_all_needs():  # one query for the whole page
         ids = [p.id for p in page.items] or [0]
@@ -79,7 +79,7 @@ def can_see_all_needs() -> bool:
 def create():
     require(current_user, "create_project", current_user.org)
     form = ProjectForm()
-    if form.validate_on_submit():
+    if validate_all(form, projects.validate_project):
         try:
             project = projects.create_project(current_user.org, form.service_data(), by=current_user)
         except ValidationFailed as exc:
@@ -105,7 +105,8 @@ def edit(project_id):
     form = ProjectForm()
     reviewed = [n for n in project.needs if n.status in approval.REVIEWED_STATUSES]
     outcome = save_edit(form, lambda: projects.update_project(
-        project, form.service_data(), version=form.version_number(), by=current_user))
+        project, form.service_data(), version=form.version_number(), by=current_user),
+        check=lambda data: projects.validate_project(data, project=project))
     if outcome == "saved":
         sent_back = [n for n in reviewed if n.status is NeedStatus.submitted]
         if sent_back:

@@ -149,7 +149,7 @@ def display(field: str, value) -> str:
     if value in (None, "", []):
         return "—"
     if field in MONEY_FIELDS:
-        return formatting.wan(Decimal(value))
+        return formatting.money(Decimal(value))
     if field in ENUM_FIELDS:
         return _member_label(ENUM_FIELDS[field], value)
     if field in LIST_FIELDS:

@@ -694,11 +694,17 @@ def search_items(edition: Edition, filters: Filters) -> sa.Select:
 
 class ItemPage(SelectPagination):
     """One page of an edition's items. The count is a plain COUNT over the indexed WHERE
-    terms (db.paginate counts a subquery of every column, snapshots included)."""
+    terms (db.paginate counts a subquery of every column, snapshots included); the same
+    query sums the matching items' amounts (total_amount, 万元) for the list's summary."""
+
+    total_amount: Decimal | None = None
 
     def _query_count(self) -> int:
-        return self._query_args["session"].scalar(
-            sa.select(sa.func.count()).select_from(EditionItem).where(*self._query_args["conditions"]))
+        count, total = self._query_args["session"].execute(
+            sa.select(sa.func.count(), sa.func.sum(EditionItem.amount))
+            .select_from(EditionItem).where(*self._query_args["conditions"])).one()
+        self.total_amount = Decimal(total or 0)
+        return count
 
 
 def page_items(edition: Edition, filters: Filters, *, page: int, per_page: int) -> ItemPage:

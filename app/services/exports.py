@@ -33,7 +33,7 @@ from app.reference import (
     industry,
     label,
 )
-from app.services.formatting import TZ
+from app.services.formatting import TZ, figure, money
 
 LIST_TITLE = "成都市省、市重点项目融资需求清单"
 PUBLISHER = "成都市发展和改革委员会"
@@ -194,8 +194,8 @@ def _total(rows: Iterable[Mapping], key: str) -> Decimal:
 
 
 def _wan(value: Decimal | None) -> str:
-    """1,234,567.89 (万元, exact, two decimals) for the PDF."""
-    return "" if value is None else f"{value:,.2f}"
+    """1,234,567.89 / 8,500 (万元, exact) for the PDF's columns headed 万元."""
+    return figure(value)
 
 
 def _revision_zh(meta: Mapping) -> str:
@@ -528,7 +528,7 @@ def _finance(item: Mapping, row: Mapping) -> dict:
     if row["credit_enhancements"]:
         parts.append(f"增信措施：{row['credit_enhancements']}")
     if row["funds_secured"] is not None:
-        parts.append(f"已落实资金：{row['funds_secured']}万元")
+        parts.append(f"已落实资金：{money(row['funds_secured'])}")
     return {
         "id": f"need-{item['need_id']}",
         "title": f"融资需求（{MARKERS.get(item.get('marker'), '')}，清单序号{row['seq']}）",
@@ -574,7 +574,7 @@ def _project(items: Sequence[Mapping], rows: Sequence[Mapping], meta: Mapping, u
             "endDate": _date_time(row["planned_completion"]),
         },
         "budget": {
-            "description": f"总投资{row['total_investment']}万元" if row["total_investment"] else None,
+            "description": f"总投资{money(row['total_investment'])}" if row["total_investment"] else None,
             "amount": _yuan(row["total_investment"]),
             "budgetBreakdowns": [{
                 "id": "annual",

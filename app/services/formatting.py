@@ -5,7 +5,7 @@ Amounts are exact Decimals in 万元. 1 亿元 = 10,000 万元. In English, 1 �
 """
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
@@ -20,33 +20,49 @@ def _english() -> bool:
     return locale is not None and locale.language == "en"
 
 
-def _q(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def wan(amount) -> str:
-    """An exact amount: 1,234.56 万元 / RMB 12,345,600."""
-    if amount is None:
-        return ""
-    amount = Decimal(amount)
-    if _english():
-        return f"RMB {amount * YI:,.0f}"
-    return f"{_q(amount):,.2f} 万元"
+def _plain(value: Decimal, *, cents: bool) -> str:
+    """Digits grouped by thousands. cents: two decimals when the value has any (8,500.50),
+    none when it is whole (8,500); otherwise every significant decimal (1.234567)."""
+    if value == value.to_integral_value():
+        return f"{value:,.0f}"
+    if cents and value == value.quantize(CENT):
+        return f"{value:,.2f}"
+    text = f"{value:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def money(amount) -> str:
-    """A summary amount: 亿元 from 10,000 万元 up (two decimals), 万元 below."""
-    if amount is None:
+    """Every amount the site shows (tables, summaries, detail pages, notifications).
+
+    PRODUCT.md §6 (Money): stored in 万元 with two decimals, 1 亿元 = 10,000 万元, shown as
+    亿元 from 10,000 万元 up, always exact. The rule:
+    - from 10,000 万元 up: 亿元 with as many decimals as the exact value needs and no
+      trailing zeros (12,000 万元 → 1.2 亿元; 10,000 → 1 亿元; 12,345.67 → 1.234567 亿元);
+    - below: 万元, two decimals when there are cents, none when whole
+      (8,500.50 万元 stays so; 8,500.00 → 8,500 万元).
+    In English (1 万元 = 10,000 yuan = RMB 0.01 m): RMB m below RMB 1 bn, RMB bn from
+    there, exact and without trailing zeros (RMB 85.005 m, RMB 1.2 bn).
+    Input fields still take 万元 as typed; exports keep numbers (see figure()).
+    """
+    if amount is None or amount == "":
         return ""
     amount = Decimal(amount)
     if _english():
         millions = amount / 100
-        if millions >= 1000:
-            return f"RMB {_q(millions / 1000):,.2f} bn"
-        return f"RMB {_q(millions):,.2f} m"
-    if amount >= YI:
-        return f"{_q(amount / YI):,.2f} 亿元"
-    return f"{_q(amount):,.2f} 万元"
+        if abs(millions) >= 1000:
+            return f"RMB {_plain(millions / 1000, cents=False)} bn"
+        return f"RMB {_plain(millions, cents=False)} m"
+    if abs(amount) >= YI:
+        return f"{_plain(amount / YI, cents=False)} 亿元"
+    return f"{_plain(amount, cents=True)} 万元"
+
+
+def figure(amount) -> str:
+    """An amount in 万元 without its unit, for a table column whose heading names it
+    (the PDF list): 1,234,567.89 / 8,500, with money()'s decimals rule."""
+    if amount is None or amount == "":
+        return ""
+    return _plain(Decimal(amount), cents=True)
 
 
 def local(dt: datetime | None) -> datetime | None:

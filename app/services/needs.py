@@ -9,10 +9,9 @@ from app.extensions import db
 from app.models import Attachment, FinancingNeed, NeedStatus, Project, User
 from app.models.base import utcnow
 from app.reference import CreditEnhancement, Instrument
-from app.services import approval, attachments, audit
+from app.services import approval, attachments, audit, phone
 from app.services.accounts import active_admins
 from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
-from app.services.formatting import wan
 from app.services.notifications import notify
 from app.services.permissions import can, require
 from app.services.projects import Errors, check_money
@@ -64,6 +63,8 @@ def validate_need(data: dict, project: Project) -> None:
             errors.add(field, _l("At most %(n)d characters.", n=limit))
     if not (data.get("contact_phone") or "").strip():
         errors.add("contact_phone", _l("This field is required."))
+    elif "contact_phone" not in errors and not phone.is_valid(data["contact_phone"]):
+        errors.add("contact_phone", phone.RULE)
     errors.raise_if_any()
 
 
@@ -128,7 +129,7 @@ def to_review(need: FinancingNeed, *, by: User, note: str | None = None) -> None
 
 def _params(need: FinancingNeed, **extra) -> dict:
     return {"project": need.project.name, "org": need.project.org.name,
-            "amount": wan(need.amount), **extra}
+            "amount": str(need.amount), **extra}  # shown by notifications.render
 
 
 def _owners(need: FinancingNeed) -> list[User]:

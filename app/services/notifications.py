@@ -4,6 +4,8 @@ A notification is stored as a kind and parameters and rendered in the reader's l
 when shown; its e-mail is rendered in the recipient's own language.
 """
 
+from decimal import Decimal, InvalidOperation
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
@@ -12,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Notification
 from app.models.base import utcnow
-from app.services import mail
+from app.services import formatting, mail
 from app.services.errors import NotFound
 
 # kind -> (title, body); %(name)s placeholders are filled from the stored params.
@@ -72,7 +74,20 @@ KINDS = {
 
 def render(kind: str, params: dict) -> tuple[str, str]:
     title, body = KINDS[kind]
+    params = _shown(params)
     return str(title) % params, str(body) % params
+
+
+def _shown(params: dict) -> dict:
+    """An amount is stored as its 万元 figure ("52000.50") and shown in the reader's
+    language by the one formatter; rows written before that keep their text."""
+    if "amount" not in params:
+        return params
+    try:
+        amount = Decimal(str(params["amount"]))
+    except InvalidOperation:
+        return params
+    return {**params, "amount": formatting.money(amount)}
 
 
 def notify(users, kind: str, params: dict, link: str | None = None, *, email: bool = True):

@@ -18,6 +18,11 @@ from app.services.permissions import require
 PROJECT_CODE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
 MAX_MONEY = Decimal("99999999999999.99")
 
+
+def code_division(code: str) -> str:
+    """The 6-digit administrative division of a project code (2024-510112-48-01-012345)."""
+    return code.split("-")[1]
+
 PROJECT_FIELDS = (
     "name", "code", "level", "category", "industry_code", "district_code", "zone_code",
     "total_investment", "annual_planned_investment", "stage", "reserve_substage",
@@ -76,8 +81,14 @@ def validate_project(data: dict, *, project: Project | None = None) -> None:
             errors.add(field, _l("Choose a value from the list."))
     if reference.industry(data.get("industry_code")) is None or data["industry_code"].isalpha():
         errors.add("industry_code", _l("Choose an industry from the list."))
-    if reference.district(data.get("district_code")) is None:
+    district = reference.district(data.get("district_code"))
+    if district is None:
         errors.add("district_code", _l("Choose a district from the list."))
+    elif PROJECT_CODE.match(code) and code_division(code) != district.code:
+        errors.add("code", _l("The division code in the project code (%(division)s) is not the "
+                              "chosen district's (%(district)s: %(code)s).",
+                              division=code_division(code), district=district.label,
+                              code=district.code))
     if data.get("zone_code") and reference.zone(data["zone_code"]) is None:
         errors.add("zone_code", _l("Choose a zone from the list."))
     if data.get("stage") is Stage.reserve and not isinstance(data.get("reserve_substage"), ReserveSubstage):

@@ -223,7 +223,7 @@ def test_admin_publishes_edition_and_institution_reads_it(site, page, browser, t
     reader.goto(f"{site}/editions/2026-3")
     reader.get_by_label("所属区（市）县").select_option(label="锦江区")
     reader.get_by_role("button", name="筛选").click()
-    expect(reader.get_by_text("共 1 项", exact=True)).to_be_visible()
+    expect(reader.locator(".cp-list-total")).to_have_text(re.compile(r"^共 1 项，融资需求合计 \S+ [万亿]元$"))
     expect(reader.get_by_role("link", name=names[1])).to_be_visible()
     expect(reader.get_by_role("link", name=names[0])).to_have_count(0)
 
@@ -231,7 +231,7 @@ def test_admin_publishes_edition_and_institution_reads_it(site, page, browser, t
     reader.get_by_label("关键词（项目名称、业主、简介）").fill("北延线")
     reader.get_by_role("button", name="筛选").click()
     expect(reader.get_by_role("link", name=names[1])).to_have_count(0)
-    expect(reader.get_by_text("共 1 项", exact=True)).to_be_visible()
+    expect(reader.locator(".cp-list-total")).to_have_text(re.compile(r"^共 1 项，融资需求合计 \S+ [万亿]元$"))
     expect(reader.get_by_role("link", name=names[0])).to_be_visible()
     reader.screenshot(path=tmp_path / "edition-search.png", full_page=True)
 

@@ -150,3 +150,20 @@ def test_a_stale_edit_is_refused_and_changes_nothing(owner):
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Project, project.id).name == "第一人"
+
+
+@pytest.mark.parametrize("code,district,valid", [
+    ("2026-510112-48-01-000777", "510112", True),
+    ("2026-510104-48-01-000777", "510112", False),  # 锦江区's code, 龙泉驿区 chosen
+    ("2026-510100-48-01-000777", "510112", False),  # the city's own code
+])
+def test_the_code_names_the_chosen_district(owner, code, district, valid):
+    data = project_data(code=code, district_code=district)
+    if valid:
+        projects.validate_project(data)
+        return
+    with pytest.raises(ValidationFailed) as caught:
+        projects.create_project(owner.org, data, by=owner)
+    [message] = caught.value.errors["code"]
+    assert "510112" in str(message) and code.split("-")[1] in str(message)
+    assert count_projects() == 0

@@ -64,7 +64,7 @@ def test_owner_creates_a_project_through_the_form(client, owner):
 
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "成都东部新区空港大道工程" in detail  # the flash and the title
-    assert "286,500.50 万元" in detail and "cp-fields" in detail
+    assert "28.65005 亿元" in detail and "cp-fields" in detail
     assert "alert-success" in detail
 
 
@@ -112,7 +112,8 @@ def test_edit_through_the_form(client, owner):
     page = client.get(f"/projects/{project.id}/edit").get_data(as_text=True)
     assert "旧名称" in page and f'name="version" type="hidden" value="{project.version}"' in page
     response = client.post(f"/projects/{project.id}/edit", data=form_data(
-        code=project.code, name="新名称", version=str(project.version)), follow_redirects=True)
+        code=project.code, district_code=project.district_code, name="新名称",
+        version=str(project.version)), follow_redirects=True)
     assert response.status_code == 200
     db.session.expire_all()
     project = db.session.get(Project, project.id)
@@ -131,7 +132,7 @@ def test_a_stale_edit_keeps_the_input_and_says_why(client, owner):
                             version=opened_at, by=owner)
     db.session.commit()
     response = client.post(f"/projects/{project.id}/edit?lang=en", data=form_data(
-        code=project.code, name="我的名称", version=str(opened_at)))
+        code=project.code, district_code=project.district_code, name="我的名称", version=str(opened_at)))
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "Someone else changed this project after you opened it" in page
