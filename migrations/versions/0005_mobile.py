@@ -1,7 +1,7 @@
 """Maker–checker: a publication request the checker sends back keeps who, when and why.
 
 Revision ID: 0004_mobile
-Revises: 0003
+Revises: 0004_review
 Create Date: 2026-12-01
 
 Types are written out (sa.DateTime(timezone=True) for the app's UTCDateTime).
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_mobile'
-down_revision = '0003'
+down_revision = '0004_review'
 branch_labels = None
 depends_on = None
 
