@@ -5,7 +5,7 @@ Amounts are exact Decimals in 万元. 1 亿元 = 10,000 万元. In English, 1 �
 """
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
@@ -31,17 +31,22 @@ def _plain(value: Decimal, *, cents: bool) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _two(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def money(amount) -> str:
     """Every amount the site shows (tables, summaries, detail pages, notifications).
 
-    PRODUCT.md §6 (Money): stored in 万元 with two decimals, 1 亿元 = 10,000 万元, shown as
-    亿元 from 10,000 万元 up, always exact. The rule:
-    - from 10,000 万元 up: 亿元 with as many decimals as the exact value needs and no
-      trailing zeros (12,000 万元 → 1.2 亿元; 10,000 → 1 亿元; 12,345.67 → 1.234567 亿元);
-    - below: 万元, two decimals when there are cents, none when whole
+    PRODUCT.md §3 and §6 (Money): stored in 万元 with two decimals, 1 亿元 = 10,000 万元,
+    shown as 万元 or 亿元 with two decimals, 亿元 from 10,000 万元 up. The rule:
+    - from 10,000 万元 up: 亿元 rounded half-up to two decimals, trailing zeros dropped
+      (12,000 万元 → 1.2 亿元; 10,000 → 1 亿元; 12,345.67 → 1.23 亿元); the computation
+      stays in Decimal, so the figure is the exact amount's correct rounding;
+    - below: 万元 exactly as stored, two decimals when there are cents, none when whole
       (8,500.50 万元 stays so; 8,500.00 → 8,500 万元).
-    In English (1 万元 = 10,000 yuan = RMB 0.01 m): RMB m below RMB 1 bn, RMB bn from
-    there, exact and without trailing zeros (RMB 85.005 m, RMB 1.2 bn).
+    In English (1 万元 = 10,000 yuan = RMB 0.01 m): RMB m below RMB 1 bn, exact; RMB bn
+    from there, to two decimals (RMB 85.005 m, RMB 1.2 bn).
     Input fields still take 万元 as typed; exports keep numbers (see figure()).
     """
     if amount is None or amount == "":
@@ -50,10 +55,10 @@ def money(amount) -> str:
     if _english():
         millions = amount / 100
         if abs(millions) >= 1000:
-            return f"RMB {_plain(millions / 1000, cents=False)} bn"
+            return f"RMB {_plain(_two(millions / 1000), cents=False)} bn"
         return f"RMB {_plain(millions, cents=False)} m"
     if abs(amount) >= YI:
-        return f"{_plain(amount / YI, cents=False)} 亿元"
+        return f"{_plain(_two(amount / YI), cents=False)} 亿元"
     return f"{_plain(amount, cents=True)} 万元"
 
 

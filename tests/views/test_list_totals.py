@@ -31,9 +31,9 @@ def test_project_list_counts_and_totals_the_filtered_result(client, owner, one_p
     db.session.commit()
     login(client, owner)
     page = client.get("/projects/?district=510112").get_data(as_text=True)
-    assert "共 2 个项目，总投资合计 2.05005 亿元" in page
+    assert "共 2 个项目，总投资合计 2.05 亿元" in page
     page = client.get("/projects/").get_data(as_text=True)
-    assert "共 3 个项目，总投资合计 5.05005 亿元" in page
+    assert "共 3 个项目，总投资合计 5.05 亿元" in page
 
 
 def test_need_list_and_review_queue_count_and_total(client, owner, admin, one_per_page):
@@ -48,7 +48,7 @@ def test_need_list_and_review_queue_count_and_total(client, owner, admin, one_pe
     page = client.get("/needs/?district=510112").get_data(as_text=True)
     assert "共 2 项融资需求，拟融资金额合计 8,500.50 万元" in page
     page = client.get("/needs/").get_data(as_text=True)
-    assert "共 3 项融资需求，拟融资金额合计 2.85005 亿元" in page
+    assert "共 3 项融资需求，拟融资金额合计 2.85 亿元" in page
     login(client, admin)
     page = client.get("/needs/review").get_data(as_text=True)  # submitted ones only
     assert "共 2 项融资需求，拟融资金额合计 8,500.50 万元" in page
@@ -64,6 +64,6 @@ def test_edition_page_counts_and_totals_the_filtered_items(client, admin, owner_
     editions.publish_edition(edition, by=admin)
     db.session.commit()
     page = client.get("/editions/2026-6").get_data(as_text=True)
-    assert "共 3 项，融资需求合计 2.050025 亿元" in page
+    assert "共 3 项，融资需求合计 2.05 亿元" in page
     page = client.get("/editions/2026-6?q=工程").get_data(as_text=True)
-    assert "共 2 项，融资需求合计 1.250025 亿元" in page
+    assert "共 2 项，融资需求合计 1.25 亿元" in page

@@ -62,7 +62,7 @@ def test_owner_creates_a_need_through_the_form(client, owner):
     assert need.enhancements == [CreditEnhancement.pledge, CreditEnhancement.guarantee]
     assert (need.term_months, need.cost_ceiling, need.contact_name) == (180, Decimal("4.35"), "李娜")
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "alert-success" in detail and "5.20005 亿元" in detail and "028-87654321" in detail
+    assert "alert-success" in detail and "5.2 亿元" in detail and "028-87654321" in detail
 
 
 @pytest.mark.parametrize("overrides,field", [

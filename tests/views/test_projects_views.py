@@ -64,7 +64,7 @@ def test_owner_creates_a_project_through_the_form(client, owner):
 
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "成都东部新区空港大道工程" in detail  # the flash and the title
-    assert "28.65005 亿元" in detail and "cp-fields" in detail
+    assert "28.65 亿元" in detail and "cp-fields" in detail
     assert "alert-success" in detail
 
 
