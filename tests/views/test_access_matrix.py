@@ -37,6 +37,7 @@ MATRIX = {
     # admin
     "POST admin.approve_organization": "lffffo",
     "POST admin.approve_user": "lffffo",
+    "GET admin.audit_export": "lffffo",
     "GET admin.audit_log": "lffffo",
     "POST admin.change_role": "lffffo",
     "POST admin.deactivate_organization": "lffffo",
@@ -95,6 +96,9 @@ MATRIX = {
     "POST editions.correct": "lffffo",
     "POST editions.delete_search": "lhhohh",
     "GET editions.download": "oooooo",
+    "GET editions.export": "oooooo",
+    # With contacts: the view_contact rule of every item (the world's one is owner's need).
+    "GET editions.export_contacts": "lofooo",
     "GET editions.index": "oooooo",
     "GET editions.item": "oooooo",
     "POST editions.justify": "lffffo",
