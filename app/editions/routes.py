@@ -176,9 +176,8 @@ def _selection_download(edition, fmt: str, *, contacts: bool):
                          download_name=name)
     if contacts:
         response.headers["Cache-Control"] = "no-store"
-    else:
-        response.cache_control.public = True
-        response.cache_control.max_age = 300
+    else:  # public fields of a published, frozen snapshot
+        response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
 

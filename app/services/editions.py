@@ -758,7 +758,7 @@ def contact_of(item: EditionItem, *, user) -> dict | None:
         return None
     data = item_data(item)
     audit.record("edition_item.view_contact", item, by=user,
-                 note=f"{item.edition.key} r{item.edition.revision} #{item.seq}")
+                 note=f"{item.edition.title_zh} 第{item.edition.revision}版 第{item.seq}项")
     return {k: data.get(k) for k in CONTACT_FIELDS}
 
 

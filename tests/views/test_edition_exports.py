@@ -69,6 +69,7 @@ def test_the_page_links_the_files_of_what_its_filters_select(client, edition):
 def test_excel_of_a_selection_has_the_matching_items_and_says_so(client, edition):
     response = client.get(f"/editions/2026-6/selection.xlsx?{FILTER}")
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=300"
     assert "%E7%AD%9B%E9%80%89%E7%BB%93%E6%9E%9C.xlsx" in response.headers["Content-Disposition"]  # 筛选结果.xlsx
     ws = _sheet(response.data)
     assert ws["A1"].value == f"成都市省、市重点项目融资需求清单 2026年第6期（11–12月） 第1版 筛选结果（{WORDS}）"
