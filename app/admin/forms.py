@@ -45,16 +45,17 @@ class UserFilterForm(FilterForm):
 
 
 class AuditFilterForm(FilterForm):
-    actor = StringField(_l("Actor (e-mail)"), validators=[Optional(), Length(max=254)])
+    actor = StringField(_l("Actor (name or e-mail)"), validators=[Optional(), Length(max=254)])
     object_type = SelectField(_l("Object type"), validators=[Optional()])
     object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1)])
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
+    action = SelectField(_l("Action"), validators=[Optional()])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 
-    def __init__(self, *args, object_types=(), **kwargs):
+    def __init__(self, *args, object_types=(), actions=(), object_label=str, action_label=str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.object_type.choices = _any((t, t) for t in object_types)
+        self.object_type.choices = _any((t, object_label(t)) for t in object_types)
+        self.action.choices = _any((a, action_label(a)) for a in actions)
 
 
 class ReasonForm(Form):

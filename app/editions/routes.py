@@ -95,9 +95,8 @@ def show(year, period):
     edition = _published(year, period)
     if edition.is_draft:
         return redirect(url_for(".compile", year=year, period=period, rev=edition.revision))
-    body = Markup(_render_edition_body(edition, preview=False))
-    html = render_template("editions/show.html", edition=edition, body=body,
-                           save_form=_save_form(), filters=svc.Filters.from_args(request.args))
+    body = Markup(_render_edition_body(edition, preview=False, save_form=_save_form()))
+    html = render_template("editions/show.html", edition=edition, body=body)
     if cache is not None:
         if len(cache) >= CACHE_SIZE:
             cache.clear()
@@ -135,14 +134,19 @@ def _reading_labels() -> dict:
     return labels
 
 
-def _render_edition_body(edition, *, preview: bool) -> str:
+def _render_edition_body(edition, *, preview: bool, save_form=None) -> str:
     filters = svc.Filters.from_args(request.args)
     page = svc.page_items(edition, filters, page=request.args.get("page", 1, type=int),
                           per_page=current_app.config["PER_PAGE"])
+    labels = _reading_labels()
+    present = svc.edition_industries(edition) | ({filters.industry} if filters.industry else set())
     return render_template(
         "editions/_body.html", edition=edition, filters=filters, page=page, preview=preview,
         rows=[svc.public_data(svc.item_data(i)) for i in page.items],
-        revisions=svc.revisions(edition), sorts=svc.READER_SORTS, labels=_reading_labels(),
+        revisions=svc.revisions(edition), sorts=svc.READER_SORTS,
+        labels={**labels, "industries": [(v, name) for v, name in labels["industries"] if v in present]},
+        save_form=save_form, filter_words=filters.in_words(),
+        contacts_export=not preview and svc.may_export_contacts(edition, filters, current_user),
     )
 
 
@@ -158,6 +162,37 @@ def download(year, period, fmt):
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
+
+
+def _selection_download(edition, fmt: str, *, contacts: bool):
+    filters = svc.Filters.from_args(request.args)
+    try:
+        content, name = svc.export_selection(edition, filters, fmt, by=current_user, contacts=contacts)
+    except svc.TooManyItems as exc:
+        flash(str(exc.message), "warning")
+        return redirect(url_for(".show", year=edition.year, period=edition.period, **request.args.to_dict()))
+    if contacts:
+        db.session.commit()  # the audit row of this download
+    response = send_file(io.BytesIO(content), mimetype=svc.MIME_TYPES[fmt], as_attachment=fmt != "json",
+                         download_name=name)
+    if contacts:
+        response.headers["Cache-Control"] = "no-store"
+    else:  # public fields of a published, frozen snapshot
+        response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get(EDITION + "/selection.<fmt>")
+def export(year, period, fmt):
+    """The items matching the page's filters, public fields, made on request."""
+    return _selection_download(_published(year, period), fmt, contacts=False)
+
+
+@bp.get(EDITION + "/selection-contacts.<fmt>")
+@login_required
+def export_contacts(year, period, fmt):
+    """The same with the contact details, for readers the view_contact rule allows; audited."""
+    return _selection_download(_published(year, period), fmt, contacts=True)
 
 
 @bp.get(EDITION + "/items/<int:seq>")
@@ -227,8 +262,7 @@ def preview(year, period):
     edition = _latest_for_admin(year, period)
     svc.preload(edition)
     body = Markup(_render_edition_body(edition, preview=True))
-    return render_template("editions/show.html", edition=edition, body=body, save_form=None,
-                           filters=svc.Filters.from_args(request.args))
+    return render_template("editions/show.html", edition=edition, body=body)
 
 
 def _draft_item(edition, item_id) -> EditionItem:
@@ -366,7 +400,8 @@ def saved():
     searches = svc.user_searches(current_user)
     latest = svc.latest_published()
     return render_template("editions/saved.html", searches=searches, latest=latest,
-                           can_save=_save_form() is not None, email_form=SearchEmailForm())
+                           can_save=_save_form() is not None, email_form=SearchEmailForm(),
+                           filter_words=svc.filter_words)
 
 
 @bp.post("/saved")

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import contains_eager, lazyload, load_only, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -652,6 +652,62 @@ class Filters:
     def active(self) -> bool:
         return any(k != "sort" for k in self.as_dict())
 
+    def in_words(self) -> list[tuple[str, str]]:
+        """The filters as a reader knows them, (label, value) in the current language:
+        [("所属区（市）县", "锦江区"), ("融资方式", "项目贷款")]. Unknown codes are shown as given."""
+        return filter_words(self.as_dict())
+
+
+FILTER_LABELS = {
+    "q": _l("Keyword"),
+    "district": _l("District"),
+    "category": _l("Category"),
+    "industry": _l("Industry"),
+    "level": _l("Level"),
+    "instrument": _l("Instrument"),
+    "min_amount": _l("Amount from (10k yuan)"),
+    "max_amount": _l("Amount to (10k yuan)"),
+    "marker": _l("New / carried over"),
+    "sort": _l("Sort by"),
+}
+SORT_LABELS = {
+    "seq": _l("List order"),
+    "amount_desc": _l("Amount, largest first"),
+    "amount_asc": _l("Amount, smallest first"),
+    "district": _l("District"),
+    "level": _l("Level"),
+}
+
+
+def _filter_value(name: str, value: str) -> str:
+    from app import reference as ref
+
+    if name == "district":
+        place = ref.district(value) or ref.zone(value)
+        return place.label if place else value
+    if name == "industry":
+        trade = ref.industry(value)
+        return trade.label if trade else value
+    enums = {"category": Category, "level": Level, "instrument": Instrument, "marker": ItemMarker}
+    if name in enums:
+        member = next((m for m in enums[name] if m.value == value), None)
+        return ref.label(member) if member is not None else value
+    if name == "sort":
+        return str(SORT_LABELS.get(value, value))
+    return value
+
+
+def filter_words(filters: dict) -> list[tuple[str, str]]:
+    """(label, value) of each stored filter (Filters.as_dict, a saved search), in words."""
+    return [(str(FILTER_LABELS.get(k, k)), _filter_value(k, str(v))) for k, v in filters.items()]
+
+
+def filters_sentence(filters: "Filters") -> str:
+    """所属区（市）县：锦江区；融资方式：项目贷款 (in the current language's punctuation)."""
+    from flask_babel import gettext
+
+    return gettext("; ").join(gettext("%(label)s: %(value)s", label=k, value=v) for k, v in filters.in_words())
+
 
 READER_SORTS = {
     "seq": (EditionItem.seq,),
@@ -724,6 +780,13 @@ def page_items(edition: Edition, filters: Filters, *, page: int, per_page: int) 
                     select=query, session=db.session(), conditions=conditions)
 
 
+def edition_industries(edition: Edition) -> set[str]:
+    """The industry codes of the edition's items (one query): the industry filter offers
+    these, not every division of GB/T 4754."""
+    return set(db.session.scalars(sa.select(EditionItem.industry_code).where(
+        EditionItem.edition_id == edition.id).distinct()))
+
+
 def get_item(edition: Edition, seq: int) -> EditionItem:
     item = db.session.scalars(sa.select(EditionItem).where(
         EditionItem.edition_id == edition.id, EditionItem.seq == seq)).first()
@@ -738,8 +801,81 @@ def contact_of(item: EditionItem, *, user) -> dict | None:
         return None
     data = item_data(item)
     audit.record("edition_item.view_contact", item, by=user,
-                 note=f"{item.edition.key} r{item.edition.revision} #{item.seq}")
+                 note=f"{item.edition.title_zh} 第{item.edition.revision}版 第{item.seq}项")
     return {k: data.get(k) for k in CONTACT_FIELDS}
+
+
+# ---- exports of a selection ----------------------------------------------------------------------
+# A whole edition is at most a few thousand items; a PDF costs ~10 ms of CPU a row.
+EXPORT_MAX_ITEMS = {"xlsx": 5000, "csv": 5000, "json": 5000, "pdf": 1000}
+SELECTION_FORMATS = ("pdf", "xlsx", "csv", "json")
+CONTACT_FORMATS = ("pdf", "xlsx", "csv")
+
+
+class TooManyItems(ValidationFailed):
+    pass
+
+
+def _selection(edition: Edition, filters: Filters, *, with_owner: bool = False,
+               snapshots: bool = True) -> list[EditionItem]:
+    """The matching items in one statement; with_owner joins what the view_contact rule
+    reads (the need's project's organisation) instead of loading it item by item."""
+    columns = [EditionItem.id, EditionItem.edition_id, EditionItem.need_id, EditionItem.seq]
+    query = search_items(edition, filters).options(
+        load_only(*columns, *([EditionItem.snapshot] if snapshots else [])))
+    if with_owner:
+        query = query.join(EditionItem.need).join(FinancingNeed.project).options(
+            contains_eager(EditionItem.need).options(
+                load_only(FinancingNeed.id, FinancingNeed.project_id), lazyload(FinancingNeed.instrument_rows),
+                contains_eager(FinancingNeed.project).load_only(Project.id, Project.org_id)))
+    return list(db.session.scalars(query))
+
+
+def _contacts_allowed(user, items) -> bool:
+    from app.services.permissions import can
+
+    return bool(items) and all(can(user, "view_contact", i) for i in items)
+
+
+def may_export_contacts(edition: Edition, filters: Filters, user) -> bool:
+    """Whether `user` may download this selection with contact details: the view_contact
+    rule holds for every item of it. Never for the public."""
+    if user is None or not getattr(user, "is_authenticated", False) or not edition.is_public:
+        return False
+    return _contacts_allowed(user, _selection(edition, filters, with_owner=True, snapshots=False))
+
+
+def export_selection(edition: Edition, filters: Filters, fmt: str, *, by=None,
+                     contacts: bool = False) -> tuple[bytes, str]:
+    """A file of the edition's items matching the filters, in their order, made now: its
+    content and file name (…_筛选结果). The stored files stay the official full list.
+    With contacts=True every item must pass the view_contact rule, and the download is
+    audited (one row, with the filters); the caller commits."""
+    from app.services import exports
+    from app.services.errors import NotAllowed
+
+    if not edition.is_public or fmt not in (CONTACT_FORMATS if contacts else SELECTION_FORMATS):
+        raise NotFound()
+    items = _selection(edition, filters, with_owner=contacts)
+    limit = EXPORT_MAX_ITEMS[fmt]
+    if len(items) > limit:
+        raise TooManyItems(_l("This selection has %(n)d items: narrow the filters to %(max)d items or fewer, "
+                              "or download the full list.", n=len(items), max=limit))
+    if contacts and not _contacts_allowed(by, items):
+        raise NotAllowed()
+    from flask_babel import force_locale
+
+    with force_locale("zh"):  # the exports are in Chinese, the official list's language
+        info = {**meta(edition), "selection": filters_sentence(filters), "item_count": len(items),
+                "contacts": contacts}
+    datas = [i.snapshot if contacts else public_data(i.snapshot) for i in items]
+    makers = {"pdf": exports.edition_pdf, "xlsx": exports.edition_xlsx,
+              "csv": exports.edition_csv, "json": exports.edition_json}
+    content = makers[fmt](info, datas)
+    if contacts:
+        audit.record("edition.export_contacts", edition, by=by, note=info["selection"] or None,
+                     after={"format": fmt, "filters": filters.as_dict(), "items": len(items)})
+    return content, exports.filename(info, fmt)
 
 
 # ---- saved searches and notifications ---------------------------------------------------------------
@@ -804,15 +940,19 @@ def _notify_readers(edition: Edition) -> None:
     for search in db.session.scalars(sa.select(SavedSearch)):
         searches.setdefault(search.user_id, []).append(search)
     params = {"year": edition.year, "period": edition.period, "total": total}
+    kind = "edition_published"
+    if edition.revision > 1:  # a correction: the notice and its e-mail say so (更正)
+        kind = "edition_corrected"
+        params.update(revision=edition.revision, note=edition.correction_note or "")
     link = f"/editions/{edition.key}"
     for user in _readers():
         mine = searches.get(user.id, [])
         if not mine:
-            notify([user], "edition_published", params, link)
+            notify([user], kind, params, link)
             continue
         matched = set()
         for search in mine:
             matched |= matching_need_ids(edition, Filters.from_args(search.filters))
         names = "、".join(s.name for s in mine)
-        notify([user], "edition_published_matches", {**params, "matching": len(matched), "searches": names},
+        notify([user], f"{kind}_matches", {**params, "matching": len(matched), "searches": names},
                link, email=any(s.email for s in mine))

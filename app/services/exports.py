@@ -5,7 +5,11 @@ freezes a snapshot"): `meta` (year, period, revision, title_zh, months_zh, publi
 correction_note, item_count) and `items` (one dict per listed need, see the editions
 service). They return bytes; views wrap them in send_file.
 
-Only PUBLIC fields are exported: the contact_* fields of an item are never read here.
+The files stored at publication are the official full list, of PUBLIC fields only. A reader
+can also have a selection made on request (the edition page's filters): its meta carries
+`selection` (the filters in words, e.g. 所属区（市）县：锦江区；融资方式：项目贷款) and the files
+say 筛选结果 in their title and name. Only when meta["contacts"] is set (a reader the view_contact
+rule allows, audited by the caller) are the contact_* fields of an item read.
 The exports are in Chinese, the language of the official list (成都市省、市重点项目融资需求
 清单): column headers are the list's own wording, enum labels are looked up under
 force_locale("zh"). Amounts are exact Decimals in 万元 (PRODUCT.md §6, "Money").
@@ -101,6 +105,17 @@ COLUMNS = (
     Column("is_priority", "重点推进", "text", 9),
     Column("description", "项目简介", "text", 40),
 )
+CONTACT_COLUMNS = (
+    Column("contact_name", "联系人", "text", 12),
+    Column("contact_phone", "联系电话", "text", 16),
+    Column("contact_email", "电子邮箱", "text", 26),
+)
+SELECTION_ZH = "筛选结果"
+CONTACTS_ZH = "含联系方式"
+
+
+def columns(contacts: bool = False) -> tuple[Column, ...]:
+    return COLUMNS + CONTACT_COLUMNS if contacts else COLUMNS
 
 
 def _decimal(value) -> Decimal | None:
@@ -141,6 +156,10 @@ def _enum_label(enum_cls, value) -> str:
     return _label_map(enum_cls)[enum_cls(value).value] if value else ""
 
 
+def contact_row(item: Mapping) -> dict[str, str]:
+    return {c.key: item.get(c.key) or "" for c in CONTACT_COLUMNS}
+
+
 def public_row(item: Mapping) -> dict[str, Any]:
     """The typed public values of one item, keyed like COLUMNS. Call under force_locale."""
     district = item.get("district_name_zh") or ""
@@ -174,8 +193,10 @@ def public_row(item: Mapping) -> dict[str, Any]:
     }
 
 
-def _rows(items: Sequence[Mapping]) -> list[dict[str, Any]]:
+def _rows(items: Sequence[Mapping], contacts: bool = False) -> list[dict[str, Any]]:
     with force_locale("zh"):
+        if contacts:
+            return [{**public_row(item), **contact_row(item)} for item in items]
         return [public_row(item) for item in items]
 
 
@@ -203,8 +224,31 @@ def _revision_zh(meta: Mapping) -> str:
 
 
 def filename(meta: Mapping, ext: str) -> str:
-    """成都市省、市重点项目融资需求清单_2026年第6期_第1版.pdf (for Content-Disposition)."""
-    return f"{LIST_TITLE}_{meta['year']}年第{meta['period']}期_{_revision_zh(meta)}.{ext}"
+    """成都市省、市重点项目融资需求清单_2026年第6期_第1版.pdf (for Content-Disposition); a
+    selection adds _筛选结果, a version with contact details _含联系方式."""
+    parts = [LIST_TITLE, f"{meta['year']}年第{meta['period']}期", _revision_zh(meta)]
+    if meta.get("selection") is not None:
+        parts.append(SELECTION_ZH)
+    if meta.get("contacts"):
+        parts.append(CONTACTS_ZH)
+    return "_".join(parts) + f".{ext}"
+
+
+def selection_line(meta: Mapping) -> str | None:
+    """The title line of a selection: 筛选结果（所属区（市）县：锦江区；融资方式：项目贷款）,
+    or 筛选结果（全部项目） when no filter is set; None for the official full list."""
+    selection = meta.get("selection")
+    if selection is None:
+        return None
+    return f"{SELECTION_ZH}（{selection or '全部项目'}）"
+
+
+def _title_line(meta: Mapping) -> str:
+    """清单名称 2026年第6期（11–12月） 第1版 筛选结果（…） 含联系方式."""
+    parts = [LIST_TITLE, meta.get("title_zh") or "", _revision_zh(meta), selection_line(meta) or ""]
+    if meta.get("contacts"):
+        parts.append(CONTACTS_ZH)
+    return " ".join(p for p in parts if p)
 
 
 # ---------------------------------------------------------------------------
@@ -232,7 +276,8 @@ def edition_pdf(meta: Mapping, items: Sequence[Mapping]) -> bytes:
     (the second half in a fresh 'spawn' process: WeasyPrint never runs in a forked copy of
     a multi-threaded server), then the pages are merged and numbered by stamping a
     one-line overlay onto each (pages_numbered)."""
-    rows = _rows(items)
+    contacts = bool(meta.get("contacts"))
+    rows = _rows(items, contacts)
     published = _published_local(meta)
     # The template is rendered without request context processors: a pure function of the
     # snapshot, callable from a view, a CLI command or a benchmark alike.
@@ -245,6 +290,8 @@ def edition_pdf(meta: Mapping, items: Sequence[Mapping]) -> bytes:
         revision_zh=_revision_zh(meta),
         published=f"{published:%Y年%-m月%-d日}" if published else "",
         rows=chunk,
+        selection=selection_line(meta),
+        contacts=contacts,
         first=i == 0,
         last=i == len(chunks) - 1,
         count=len(rows),
@@ -320,43 +367,64 @@ def _xlsx_value(column: Column, value):
     return value  # Decimal, int and date stay typed: numbers and dates in Excel
 
 
-def edition_xlsx(meta: Mapping, items: Sequence[Mapping]) -> bytes:
-    """One sheet of items (typed cells, frozen header, auto-filter) and a 说明 sheet."""
-    from openpyxl import Workbook
+XLSX_FORMATS = {"money": MONEY_FORMAT, "rate": "0.00", "date": DATE_FORMAT, "int": "0",
+                "datetime": "yyyy-mm-dd hh:mm:ss"}
+
+
+def write_table(ws, cols: Sequence[Column], rows: Iterable[Mapping], *, title: str | None = None) -> None:
+    """A sheet of typed cells: an optional bold title line, one header row (frozen, with
+    an auto-filter, repeated on printed pages), then one row per dict keyed like cols.
+    Text goes through formula_safe; numbers, dates and times stay typed. Shared by every
+    spreadsheet the platform writes."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    rows = _rows(items)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_NAME
-
     bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE5F0")
-    ws.append([c.header for c in COLUMNS])
-    for cell in ws[1]:
+    header_row = 1
+    if title is not None:
+        ws.append([formula_safe(title)])
+        ws["A1"].font = Font(bold=True, size=13)
+        header_row = 2
+    ws.append([c.header for c in cols])
+    for cell in ws[header_row]:
         cell.font = bold
-        cell.fill = fill
+        cell.fill = PatternFill("solid", fgColor="DDE5F0")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-    formats = {"money": MONEY_FORMAT, "rate": "0.00", "date": DATE_FORMAT, "int": "0"}
-    for r, row in enumerate(rows, start=2):
-        for c, column in enumerate(COLUMNS, start=1):
+    wrap = Alignment(wrap_text=True, vertical="top")
+    r = header_row
+    for r, row in enumerate(rows, start=header_row + 1):
+        for c, column in enumerate(cols, start=1):
             value = _xlsx_value(column, row[column.key])
             if value is None:
                 continue
             cell = ws.cell(row=r, column=c, value=value)
-            if column.kind in formats:
-                cell.number_format = formats[column.kind]
-
-    for c, column in enumerate(COLUMNS, start=1):
+            if column.kind in XLSX_FORMATS:
+                cell.number_format = XLSX_FORMATS[column.kind]
+            elif isinstance(value, str) and "\n" in value:
+                cell.alignment = wrap
+    for c, column in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(c)].width = column.width
-    last = f"{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{last}"
-    ws.print_title_rows = "1:1"
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(cols))}{max(r, header_row)}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
+
+
+def edition_xlsx(meta: Mapping, items: Sequence[Mapping]) -> bytes:
+    """One sheet of items (typed cells, frozen header, auto-filter) and a 说明 sheet. A
+    selection's sheet starts with its title line (筛选结果 and the filters)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    contacts = bool(meta.get("contacts"))
+    rows = _rows(items, contacts)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_NAME
+    bold = Font(bold=True)
+    selected = meta.get("selection") is not None
+    write_table(ws, columns(contacts), rows, title=_title_line(meta) if selected else None)
 
     info = wb.create_sheet(META_SHEET_NAME)
     published = _published_local(meta)
@@ -368,6 +436,8 @@ def edition_xlsx(meta: Mapping, items: Sequence[Mapping]) -> bytes:
         ("发布时间（北京时间）", published.replace(tzinfo=None) if published else None),
         ("发布单位", PUBLISHER),
         ("更正说明", meta.get("correction_note") or ""),
+        *([("筛选条件", meta.get("selection") or "全部项目")] if selected else []),
+        *([("联系方式", "本文件含联系方式，仅供下载人开展融资对接使用，请勿外传")] if contacts else []),
         ("项目数", len(rows)),
         ("融资需求合计（万元）", _total(rows, "amount")),
         ("金额单位", "万元（1亿元 = 10,000万元）"),
@@ -376,11 +446,62 @@ def edition_xlsx(meta: Mapping, items: Sequence[Mapping]) -> bytes:
         info.append([key, formula_safe(value)])
     for cell in info["A"]:
         cell.font = bold
-    info["B5"].number_format = "yyyy-mm-dd hh:mm"
-    info["B9"].number_format = MONEY_FORMAT
+    for row in info.iter_rows():
+        if row[0].value == "发布时间（北京时间）":
+            row[1].number_format = "yyyy-mm-dd hh:mm"
+        elif row[0].value == "融资需求合计（万元）":
+            row[1].number_format = MONEY_FORMAT
     info.column_dimensions["A"].width = 22
     info.column_dimensions["B"].width = 60
 
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# The audit log (admin/audit.xlsx): the entries in words, as the page shows them
+# ---------------------------------------------------------------------------
+
+AUDIT_SHEET_NAME = "操作日志"
+AUDIT_COLUMNS = (
+    Column("at", "时间（北京时间）", "datetime", 19),
+    Column("actor", "操作人", "text", 14),
+    Column("actor_org", "所在单位", "text", 26),
+    Column("ip", "IP地址", "text", 15),
+    Column("action", "操作", "text", 22),
+    Column("object_type", "对象类型", "text", 12),
+    Column("object", "对象", "text", 30),
+    Column("fields", "变更事项", "text", 20),
+    Column("before", "变更前", "text", 30),
+    Column("after", "变更后", "text", 30),
+    Column("note", "备注", "text", 30),
+)
+
+
+def audit_xlsx(lines: Sequence, *, filters_text: str = "") -> bytes:
+    """One row per entry (audit.present), typed time cells in Beijing time, changes one
+    field a line; a title line says which entries (the filters) and when it was exported."""
+    from openpyxl import Workbook
+
+    def row(line) -> dict:
+        e = line.entry
+        return {
+            "at": e.at.astimezone(TZ).replace(tzinfo=None) if e.at else None,
+            "actor": line.actor, "actor_org": line.actor_org, "ip": e.ip or "",
+            "action": line.action, "object_type": line.object_type, "object": line.object,
+            "fields": "\n".join(c.label for c in line.changes),
+            "before": "\n".join(c.before for c in line.changes),
+            "after": "\n".join(c.after for c in line.changes),
+            "note": e.note or "",
+        }
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = AUDIT_SHEET_NAME
+    exported = datetime.now(TZ)
+    title = f"{PUBLISHER} 重点项目融资对接平台操作日志（筛选条件：{filters_text or '全部'}；导出时间：{exported:%Y-%m-%d %H:%M}）"
+    write_table(ws, AUDIT_COLUMNS, (row(line) for line in lines), title=title)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -404,13 +525,18 @@ def _csv_value(column: Column, value) -> str:
 
 
 def edition_csv(meta: Mapping, items: Sequence[Mapping]) -> bytes:
-    """The same columns as the Excel file, one header row in Chinese."""
-    rows = _rows(items)
+    """The same columns as the Excel file, one header row in Chinese; a selection starts
+    with its title line (筛选结果 and the filters)."""
+    contacts = bool(meta.get("contacts"))
+    rows = _rows(items, contacts)
+    cols = columns(contacts)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.header for c in COLUMNS])
+    if meta.get("selection") is not None:
+        writer.writerow([formula_safe(_title_line(meta))])
+    writer.writerow([c.header for c in cols])
     for row in rows:
-        writer.writerow([_csv_value(c, row[c.key]) for c in COLUMNS])
+        writer.writerow([_csv_value(c, row[c.key]) for c in cols])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -59,6 +59,19 @@ KINDS = {
         _l("The financing needs list %(year)s No. %(period)s is published with %(total)s items; "
            "%(matching)s of them match your saved searches (%(searches)s)."),
     ),
+    # A correction (更正) is a new revision of a published edition: its notice says so, and why.
+    "edition_corrected": (
+        _l("Correction to list edition %(year)s No. %(period)s (revision %(revision)s)"),
+        _l("The financing needs list %(year)s No. %(period)s has been corrected: revision %(revision)s "
+           "replaces the previous one and has %(total)s items. Correction note: %(note)s"),
+    ),
+    "edition_corrected_matches": (
+        _l("Correction to list edition %(year)s No. %(period)s (revision %(revision)s): "
+           "%(matching)s items match your saved searches"),
+        _l("The financing needs list %(year)s No. %(period)s has been corrected: revision %(revision)s "
+           "replaces the previous one and has %(total)s items; %(matching)s of them match your saved "
+           "searches (%(searches)s). Correction note: %(note)s"),
+    ),
     "edition_approval_requested": (
         _l("Approve the publication of list edition %(year)s No. %(period)s"),
         _l("%(by)s asks a second administrator to approve the publication of list edition "

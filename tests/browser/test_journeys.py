@@ -244,10 +244,22 @@ def test_admin_publishes_edition_and_institution_reads_it(site, page, browser, t
     expect(contact).to_contain_text("lina@example.cn")
     reader.screenshot(path=tmp_path / "edition-item.png", full_page=True)
 
-    # ... and downloads the Excel file of the edition.
+    # ... downloads what a filter selects, with the contact details ...
     reader.get_by_role("link", name="2026年第3期（5–6月）").click()
+    reader.get_by_label("所属区（市）县").select_option(label="龙泉驿区")
+    reader.get_by_role("button", name="筛选").click()
     with reader.expect_download() as download:
-        reader.get_by_role("link", name="Excel").click()
+        reader.locator(".cp-selection").get_by_role("link", name="Excel").last.click()
+    assert "筛选结果" in download.value.suggested_filename and "含联系方式" in download.value.suggested_filename
+    selected_path = tmp_path / download.value.suggested_filename
+    download.value.save_as(selected_path)
+    selected = openpyxl.load_workbook(selected_path, read_only=True).worksheets[0]
+    rows = [r for r in selected.iter_rows(values_only=True)]
+    assert "筛选结果" in rows[0][0] and rows[2][2] == names[0] and "028-87654321" in rows[2]
+
+    # ... and the official Excel file of the whole edition.
+    with reader.expect_download() as download:
+        reader.get_by_role("link", name="Excel").first.click()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     assert path.suffix == ".xlsx"

@@ -315,3 +315,21 @@ def test_contact_details_never_appear_in_any_export(items):
 
 def test_export_file_names_say_which_edition(app):
     assert exports.filename(META, "xlsx") == "成都市省、市重点项目融资需求清单_2026年第6期_第2版.xlsx"
+
+
+def test_a_selection_is_named_and_titled_as_such_and_contacts_only_on_request(items):
+    selection = {**META, "selection": "所属区（市）县：双流区；融资方式：项目贷款"}
+    assert exports.filename(selection, "csv") == "成都市省、市重点项目融资需求清单_2026年第6期_第2版_筛选结果.csv"
+    assert exports.filename({**selection, "contacts": True}, "xlsx").endswith("_第2版_筛选结果_含联系方式.xlsx")
+    assert exports.selection_line({**META, "selection": ""}) == "筛选结果（全部项目）"
+    assert exports.selection_line(META) is None  # the official list has no such line
+    rows = csv_rows(exports.edition_csv(selection, items))
+    assert rows[0] == ["成都市省、市重点项目融资需求清单 2026年第6期（11–12月） 第2版 "
+                       "筛选结果（所属区（市）县：双流区；融资方式：项目贷款）"]
+    assert rows[1] == [c.header for c in exports.COLUMNS]
+    assert not any(v in "".join(map(str, rows)) for v in CONTACTS.values())
+    with_contacts = csv_rows(exports.edition_csv({**selection, "contacts": True}, items))
+    assert with_contacts[1][-3:] == ["联系人", "联系电话", "电子邮箱"]
+    assert with_contacts[2][-3:] == list(CONTACTS.values())
+    text = "".join(pdf_text(exports.edition_pdf({**selection, "contacts": True}, items)))
+    assert "筛选结果" in text and CONTACTS["contact_phone"] in text

@@ -43,6 +43,7 @@ MATRIX = {
     #                    pending_owner rejected_owner pending_gov
     # admin
     # A pending member of the government organisation holds the admin role, and nothing of it.
+    "GET admin.audit_export": "lffffo fff",
     "POST admin.approve_organization": "lffffo fff",
     "POST admin.approve_user": "lffffo fff",
     "GET admin.appoint_admin": "lffffo fff",
@@ -102,6 +103,8 @@ MATRIX = {
     "POST auth.revoke_token": "lohhhh hhh",
     # editions
     # Reading is public; compiling is for admins; saved searches belong to their reader.
+    "GET editions.export": "oooooo ooo",
+    "GET editions.export_contacts": "lofooo fff",
     "POST editions.add_item": "lffffo fff",
     "GET editions.changes": "oooooo ooo",
     "GET editions.compile": "lffffo fff",

@@ -193,7 +193,7 @@ def test_unknown_objects_are_404(client, login_as, admin):
     assert client.post("/admin/users/9999/approve").status_code == 404
 
 
-# ---- audit log ------------------------------------------------------------------------------
+# ---- audit log (tests/views/test_audit_log.py reads it in words) -----------------------------
 @pytest.fixture
 def audit_rows(app, admin, owner, pending_founder):
     old = audit.record("need.approved", object_type="financing_need", object_id=77, by=admin,
@@ -204,48 +204,8 @@ def audit_rows(app, admin, owner, pending_founder):
     return pending_founder
 
 
-def test_audit_log_newest_first_with_compact_json(client, login_as, admin, audit_rows):
-    login_as(admin)
-    page = html(client.get("/admin/audit"))
-    assert page.index("organization.verified") < page.index("need.approved")
-    assert "{&#34;status&#34;: &#34;pending&#34;}" in page  # before, as compact JSON
-
-
-@pytest.mark.parametrize("query, present, absent", [
-    ("actor=admin@test.cn", "need.approved", "organization.register"),
-    ("actor=founder@bank", "organization.register", "need.approved"),
-    ("object_type=financing_need", "need.approved", "organization.verified"),
-    ("object_type=organization&object_id={org}", "organization.verified", "need.approved"),
-    ("action=verified", "organization.verified", "need.approved"),
-    ("date_from={recent}", "organization.verified", "need.approved"),
-    ("date_to={old}", "need.approved", "organization.verified"),
-])
-def test_audit_log_filters(client, login_as, admin, audit_rows, query, present, absent):
-    login_as(admin)
-    recent = (utcnow() - timedelta(days=2)).date().isoformat()
-    old = (utcnow() - timedelta(days=30)).date().isoformat()
-    page = html(client.get("/admin/audit?" + query.format(org=audit_rows.org_id, recent=recent, old=old)))
-    assert present in page and absent not in page
-
-
 def test_audit_log_paginates(client, app, login_as, admin, audit_rows):
     app.config["PER_PAGE"] = 2
     login_as(admin)
     first = html(client.get("/admin/audit"))
     assert "page=2" in first
-
-
-def test_audit_log_names_actions_and_objects_in_words(client, admin, owner):
-    from app.models import NeedStatus
-    from app.services import needs
-    from tests.conftest import login
-
-    need = factories.make_need(org=owner.org, status=NeedStatus.submitted)
-    needs.approve_need(need, by=admin)
-    db.session.commit()
-    login(client, admin)
-    page = html(client.get("/admin/audit?lang=en"))
-    assert "Status changed to Approved" in page
-    assert "Financing need #%d" % need.id in page
-    page = html(client.get("/admin/audit?lang=zh"))
-    assert "状态变更为" in page and "融资需求 #%d" % need.id in page

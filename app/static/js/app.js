@@ -20,3 +20,12 @@ function cpToggleDependents() {
 }
 document.addEventListener("change", cpToggleDependents);
 document.addEventListener("DOMContentLoaded", cpToggleDependents);
+
+// A switch that saves itself: <input type="checkbox" data-autosubmit> inside its form
+// (the form also has a button for browsers without scripts).
+document.addEventListener("change", function (event) {
+  var el = event.target;
+  if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) {
+    if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
+  }
+});
