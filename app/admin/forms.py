@@ -9,6 +9,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app import reference
 from app.models import OrgStatus, Role, UserStatus
 from app.reference import OrgKind
+from app.services.params import MAX_ID
+
+# Plain wtforms forms are not translated by Flask-WTF: the message is the platform's own.
+OUT_OF_RANGE = _l("Enter a number from %(min)d to %(max)d.")
 
 
 def _any(choices):
@@ -31,7 +35,7 @@ class OrgFilterForm(Form):
 class UserFilterForm(Form):
     status = SelectField(_l("Status"), validators=[Optional()])
     role = SelectField(_l("Role"), validators=[Optional()])
-    org_id = IntegerField(_l("Organisation ID"), validators=[Optional(), NumberRange(min=1)])
+    org_id = IntegerField(_l("Organisation ID"), validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=OUT_OF_RANGE)])
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=120)])
 
     def __init__(self, *args, **kwargs):
@@ -43,7 +47,7 @@ class UserFilterForm(Form):
 class AuditFilterForm(Form):
     actor = StringField(_l("Actor (e-mail)"), validators=[Optional(), Length(max=254)])
     object_type = SelectField(_l("Object type"), validators=[Optional()])
-    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1)])
+    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=OUT_OF_RANGE)])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=40)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

@@ -8,7 +8,7 @@ import json
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager
@@ -24,10 +24,13 @@ from app.admin.forms import (
 from app.extensions import db
 from app.forms import show_errors
 from app.models import AuditEntry, Organization, OrgStatus, Role, User, UserSession, UserStatus
+from app.pagination import paginate
 from app.reference import OrgKind, label
 from app.services import accounts, audit
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
 from app.services.formatting import TZ
+from app.services.loader import get_by_id
+from app.services.params import valid_id
 from app.services.permissions import require_admin
 
 LOCAL_TZ = TZ
@@ -40,15 +43,11 @@ def admins_only():
 
 
 def _page(query):
-    return db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return paginate(query)
 
 
 def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound()
-    return obj
+    return get_by_id(model, object_id)
 
 
 def compact_json(value) -> str:
@@ -169,7 +168,7 @@ def users():
         query = query.where(sa.or_(User.name.icontains(keyword, autoescape=True),
                                    User.email.icontains(keyword, autoescape=True)))
     page = _page(query.order_by(User.created_at.desc(), User.id.desc()))
-    org = db.session.get(Organization, form.org_id.data) if form.org_id.data else None
+    org = db.session.get(Organization, form.org_id.data) if valid_id(form.org_id.data) else None
     return render_template("admin/users.html", form=form, page=page, org=org)
 
 
