@@ -132,3 +132,20 @@ def test_a_superseded_revision_links_to_the_latest_revision(client, admin, owner
     assert "本版已被第2版取代。" in response.text
     assert 'href="/editions/2026-6">查看现行版本</a>' in response.text
     assert "取代" not in client.get("/editions/2026-6").text
+
+
+# ---- the other lists: a refused filter is named with its reason ------------------------------------
+@pytest.mark.parametrize("who,path,query,label", [
+    ("owner", "/needs/", {"status": "bogus"}, "状态"),
+    ("owner", "/projects/", {"level": "bogus"}, "项目级别"),
+    ("admin", "/needs/review", {"submitted_from": "2026-13-45"}, None),
+])
+def test_other_lists_name_a_refused_filter(client, request, who, path, query, label):
+    from tests.conftest import login
+
+    login(client, request.getfixturevalue(who))
+    response = client.get(path, query_string=query)
+    assert response.status_code == 200
+    assert "以下筛选条件有误，未予采用：" in response.text
+    if label:
+        assert f"<li>{label}：" in response.text
