@@ -134,6 +134,18 @@ def test_a_superseded_revision_links_to_the_latest_revision(client, admin, owner
     assert "取代" not in client.get("/editions/2026-6").text
 
 
+def test_a_corrected_revision_of_an_older_period_points_to_its_latest_revision(client, admin, owner_org):
+    factories.make_need(org=owner_org, status=NeedStatus.approved, **READY)
+    first = publish(admin, period=5)
+    correction = editions.create_correction(first, "更正第1项联系人", by=admin)
+    editions.publish_edition(correction, by=admin)
+    db.session.commit()
+    factories.make_need(org=owner_org, status=NeedStatus.approved, **READY)
+    publish(admin, period=6)
+    assert "本版已被第2版取代。" in client.get("/editions/2026-5?rev=1").text
+    assert "本期清单已被2026年第6期（11–12月）清单取代。" in client.get("/editions/2026-5?rev=2").text
+
+
 # ---- the other lists: a refused filter is named with its reason ------------------------------------
 @pytest.mark.parametrize("who,path,query,label", [
     ("owner", "/needs/", {"status": "bogus"}, "状态"),
