@@ -44,13 +44,14 @@ def register(app):
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_json():
-            return api_error(exc.code or 500, _http_code(exc), exc.description or exc.name,
-                             _webargs_errors(exc))
+            response = api_error(exc.code or 500, _http_code(exc), exc.description or exc.name,
+                                 _webargs_errors(exc))
+            return response, _headers(exc)
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             flash(_("Your form expired. Please try again."), "warning")
             return redirect(referrer_path(request.path))
         return render_template("errors/error.html", status=exc.code,
-                               message=None), exc.code
+                               message=None), exc.code, _headers(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
@@ -59,6 +60,12 @@ def register(app):
         if wants_json():
             return api_error(500, "server_error", "Internal server error")
         return render_template("errors/error.html", status=500, message=None), 500
+
+
+def _headers(exc: HTTPException) -> dict:
+    """The headers the exception carries besides its own body's type: Allow on a 405,
+    WWW-Authenticate on a 401, Retry-After on a 429 or 503."""
+    return {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
 
 
 def _code(exc: DomainError) -> str:

@@ -9,6 +9,10 @@ from app import reference
 from app.forms import EMAIL_RULE, FilterForm, Form
 from app.models import OrgStatus, Role, UserStatus
 from app.reference import OrgKind
+from app.services.params import MAX_ID
+
+# Plain wtforms forms are not translated by Flask-WTF: the message is the platform's own.
+OUT_OF_RANGE = _l("Enter a number from %(min)d to %(max)d.")
 
 
 def _any(choices):
@@ -35,7 +39,7 @@ class UserFilterForm(FilterForm):
     # the organisations page still carry ?org_id=.
     org = StringField(_l("Organisation"), validators=[Optional(), Length(max=120)],
                       render_kw={"list": "org-names", "autocomplete": "off"})
-    org_id = IntegerField(_l("Organisation ID"), validators=[Optional(), NumberRange(min=1)])
+    org_id = IntegerField(_l("Organisation ID"), validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=OUT_OF_RANGE)])
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=120)])
 
     def __init__(self, *args, **kwargs):
@@ -47,7 +51,7 @@ class UserFilterForm(FilterForm):
 class AuditFilterForm(FilterForm):
     actor = StringField(_l("Actor (name or e-mail)"), validators=[Optional(), Length(max=254)])
     object_type = SelectField(_l("Object type"), validators=[Optional()])
-    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1)])
+    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=OUT_OF_RANGE)])
     action = SelectField(_l("Action"), validators=[Optional()])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])

@@ -26,10 +26,13 @@ from app.admin.forms import (
 from app.extensions import db
 from app.forms import show_errors
 from app.models import AuditEntry, Organization, OrgStatus, Role, User, UserSession, UserStatus
+from app.pagination import paginate
 from app.reference import OrgKind, label
 from app.services import accounts, audit
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import ValidationFailed
 from app.services.formatting import TZ, today
+from app.services.loader import get_by_id
+from app.services.params import valid_id
 from app.services.permissions import require_admin
 
 LOCAL_TZ = TZ
@@ -42,15 +45,11 @@ def admins_only():
 
 
 def _page(query):
-    return db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return paginate(query)
 
 
 def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound()
-    return obj
+    return get_by_id(model, object_id)
 
 
 # ---- organisations ---------------------------------------------------------------------
@@ -178,7 +177,7 @@ def _org_filter(form: UserFilterForm):
     links on the organisations page (the name field then shows the name); a name typed or
     picked from the list that is exactly one organisation's name or short name means that
     organisation; any other text matches part of the names."""
-    if form.org_id.data and not form.org_id.errors:
+    if form.org_id.data and not form.org_id.errors and valid_id(form.org_id.data):
         org = db.session.get(Organization, form.org_id.data)
         if org is not None and not form.org.data:
             form.org.data = org.name

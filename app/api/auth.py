@@ -7,10 +7,8 @@ from flask_babel import gettext as _
 from app.errors import api_error
 from app.extensions import db
 from app.services import accounts
-from app.services.errors import NotFound
 
 SCHEME = "bearerAuth"
-MAX_ID = 2**31 - 1  # ids beyond an INTEGER column cannot exist (and overflow SQLite)
 
 
 def authenticate():
@@ -33,14 +31,3 @@ def authenticate():
 
 def current_user():
     return g.api_user
-
-
-def get_or_404(model, obj_id: int):
-    """The object if it exists and the caller may see it; 404 otherwise."""
-    from app.services.permissions import require
-
-    obj = db.session.get(model, obj_id) if 0 < obj_id <= MAX_ID else None
-    if obj is None:
-        raise NotFound()
-    require(g.api_user, "view", obj)
-    return obj

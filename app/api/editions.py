@@ -12,12 +12,13 @@ from marshmallow import fields, validate
 
 from app.api.auth import authenticate
 from app.api.pagination import paginate
-from app.api.schemas import DecimalString, PageArgsSchema, Text, page_schema
+from app.api.schemas import AmountRangeArgs, PageArgsSchema, Text, page_schema
 from app.extensions import db
 from app.models import EditionStatus, ItemMarker
 from app.reference import Category, Instrument, Level
 from app.services import audit
 from app.services import editions as svc
+from app.services.errors import ValidationFailed
 from app.services.permissions import can
 
 bp = Blueprint("api_editions", __name__, url_prefix="",
@@ -95,7 +96,7 @@ class EditionDetailSchema(EditionSchema):
     items = fields.Nested(EditionItemPageSchema, required=True)
 
 
-class EditionItemFilterSchema(PageArgsSchema):
+class EditionItemFilterSchema(PageArgsSchema, AmountRangeArgs):
     rev = fields.Integer(validate=validate.Range(min=1, max=1000),
                          metadata={"description": "A revision; the latest published one by default"})
     district = Text(validate=validate.Length(max=12))
@@ -104,8 +105,6 @@ class EditionItemFilterSchema(PageArgsSchema):
     level = fields.Enum(Level, by_value=True)
     instrument = fields.Enum(Instrument, by_value=True)
     marker = fields.Enum(ItemMarker, by_value=True)
-    min_amount = DecimalString()
-    max_amount = DecimalString()
     q = Text(validate=validate.Length(max=100),
              metadata={"description": "Substring of the project name, owner or description"})
     sort = fields.String(validate=validate.OneOf(tuple(svc.READER_SORTS)))
@@ -142,7 +141,10 @@ def get_edition(year, period, page, per_page, rev=None, **filters):
     user = g.api_user
     edition = svc.get_edition(year, period, user=user, revision=rev)
     args = {k: (v.value if hasattr(v, "value") else str(v)) for k, v in filters.items() if v is not None}
-    items = paginate(svc.search_items(edition, svc.Filters.from_args(args)), page=page, per_page=per_page)
+    chosen = svc.Filters.from_args(args)
+    if chosen.errors:  # e.g. a district that does not exist: the page would say so too
+        raise ValidationFailed(errors=chosen.errors)
+    items = paginate(svc.search_items(edition, chosen), page=page, per_page=per_page)
     rows, shown = [], []
     for item in items["items"]:
         data = svc.item_data(item)

@@ -3,7 +3,7 @@ from flask import after_this_request
 from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
-from app.api.auth import authenticate, current_user, get_or_404
+from app.api.auth import authenticate, current_user
 from app.api.pagination import paginate
 from app.api.schemas import (
     NEED_INPUT_FIELDS,
@@ -20,6 +20,7 @@ from app.api.schemas import (
 from app.extensions import db
 from app.models import FinancingNeed, NeedInstrument, Project
 from app.services import needs
+from app.services.loader import get_visible
 from app.services.permissions import visible_needs
 
 bp = Blueprint("api_needs", __name__, url_prefix="", description="Financing needs and their review")
@@ -68,7 +69,7 @@ def list_needs(page, per_page, status=None, instrument=None, district=None, leve
 @bp.response(200, NeedSchema)
 def get_need(need_id):
     """One financing need; contact fields are null unless the caller may see them."""
-    need = get_or_404(FinancingNeed, need_id)
+    need = get_visible(FinancingNeed, need_id, current_user())
     _audit_contact_reads([need])
     return need
 
@@ -78,7 +79,7 @@ def get_need(need_id):
 @bp.response(201, NeedSchema)
 def create_need(data, project_id):
     """Add a draft financing need to a project (its owner)."""
-    project = get_or_404(Project, project_id)
+    project = get_visible(Project, project_id, current_user())
     need = needs.create_need(project, data, by=current_user())
     db.session.commit()
     return need
@@ -91,7 +92,7 @@ def update_need(data, need_id):
     """Change some fields of a need. `version` is the one you read: if the need changed
     since, nothing is saved and the answer is 409 stale_edit. Editing an approved need
     sends it back for review."""
-    need = get_or_404(FinancingNeed, need_id)
+    need = get_visible(FinancingNeed, need_id, current_user())
     version = data.pop("version")
     merged = {**needs.need_form_data(need), **data}
     needs.update_need(need, merged, version=version, by=current_user())
@@ -105,7 +106,7 @@ def update_need(data, need_id):
 def submit_need(data, need_id):
     """Submit a draft or returned need for review; after a return, `reply` answers the
     reviewer's comment."""
-    need = get_or_404(FinancingNeed, need_id)
+    need = get_visible(FinancingNeed, need_id, current_user())
     needs.submit_need(need, by=current_user(), reply=data.get("reply"))
     db.session.commit()
     return need
@@ -116,7 +117,7 @@ def submit_need(data, need_id):
 def delete_need(need_id):
     """Delete a draft that was never submitted, with its attachments (its owner). A need
     submitted once is withdrawn instead (409)."""
-    need = get_or_404(FinancingNeed, need_id)
+    need = get_visible(FinancingNeed, need_id, current_user())
     needs.delete_need(need, by=current_user())
     db.session.commit()
 
@@ -126,7 +127,7 @@ def delete_need(need_id):
 @bp.response(200, NeedSchema)
 def withdraw_need(data, need_id):
     """Withdraw a need that is not closed yet (its owner)."""
-    need = get_or_404(FinancingNeed, need_id)
+    need = get_visible(FinancingNeed, need_id, current_user())
     needs.withdraw_need(need, by=current_user(), reason=data.get("reason"))
     db.session.commit()
     return need
@@ -137,7 +138,7 @@ def withdraw_need(data, need_id):
 @bp.response(200, NeedSchema)
 def approve_need(data, need_id):
     """Approve a submitted need (administrators)."""
-    need = get_or_404(FinancingNeed, need_id)
+    need = get_visible(FinancingNeed, need_id, current_user())
     needs.approve_need(need, by=current_user(), comment=data.get("comment"))
     db.session.commit()
     return need
@@ -148,7 +149,7 @@ def approve_need(data, need_id):
 @bp.response(200, NeedSchema)
 def return_need(data, need_id):
     """Return a submitted need to its owner with a comment (administrators)."""
-    need = get_or_404(FinancingNeed, need_id)
+    need = get_visible(FinancingNeed, need_id, current_user())
     needs.return_need(need, comment=data["comment"], by=current_user())
     db.session.commit()
     return need

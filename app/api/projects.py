@@ -2,7 +2,7 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
-from app.api.auth import authenticate, current_user, get_or_404
+from app.api.auth import authenticate, current_user
 from app.api.pagination import paginate
 from app.api.schemas import (
     PROJECT_INPUT_FIELDS,
@@ -15,6 +15,7 @@ from app.api.schemas import (
 from app.extensions import db
 from app.models import Project
 from app.services import projects
+from app.services.loader import get_visible
 from app.services.permissions import visible_projects
 
 bp = Blueprint("api_projects", __name__, url_prefix="/projects", description="Key projects")
@@ -47,7 +48,7 @@ def list_projects(page, per_page, level=None, category=None, district=None, stag
 @bp.response(200, ProjectSchema)
 def get_project(project_id):
     """One project."""
-    return get_or_404(Project, project_id)
+    return get_visible(Project, project_id, current_user())
 
 
 @bp.post("")
@@ -67,7 +68,7 @@ def create_project(data):
 def update_project(data, project_id):
     """Change some fields of a project. `version` is the one you read: if the project
     changed since, nothing is saved and the answer is 409 stale_edit."""
-    project = get_or_404(Project, project_id)
+    project = get_visible(Project, project_id, current_user())
     version = data.pop("version")
     merged = {**projects.project_form_data(project), **data}
     projects.update_project(project, merged, version=version, by=current_user())

@@ -14,11 +14,11 @@ from marshmallow import fields, validate
 
 from app.models import NeedStatus, OrgStatus, Role, UserStatus
 from app.reference import Category, CreditEnhancement, Instrument, Level, OrgKind, ReserveSubstage, Stage
+from app.services.params import MAX_ID, MAX_PAGE, amount_range_error
 from app.services.permissions import can
 
 MONEY_PATTERN = r"^\d{1,14}(\.\d{1,2})?$"
 RATE_PATTERN = r"^\d{1,3}(\.\d{1,2})?$"
-MAX_PAGE = 100_000
 
 
 class Text(fields.String):
@@ -94,8 +94,26 @@ class ErrorSchema(ma.Schema):
 
 
 class PageArgsSchema(ma.Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    """A page beyond the last one answers an empty `items` with the real `total` and
+    `pages` (the API does not move the caller to another page than the one asked for)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": "From 1; past the last page: no items, "
+                                                   "with the real total and pages"})
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class AmountRangeArgs(ma.Schema):
+    """min_amount and max_amount (万元): an upper amount below the lower one is 422."""
+
+    min_amount = DecimalString()
+    max_amount = DecimalString()
+
+    @ma.validates_schema
+    def _range(self, data, **kwargs):
+        message = amount_range_error(data.get("min_amount"), data.get("max_amount"))
+        if message is not None:
+            raise ma.ValidationError(str(message), field_name="max_amount")
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
@@ -307,14 +325,12 @@ class NeedPatchSchema(NeedInputSchema):
                              metadata={"description": "The version you read; a newer one answers 409"})
 
 
-class NeedFilterSchema(PageArgsSchema):
+class NeedFilterSchema(PageArgsSchema, AmountRangeArgs):
     status = _enum(NeedStatus)
     instrument = _enum(Instrument)
     district = Text(validate=validate.Length(max=12))
     level = _enum(Level)
-    project_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    min_amount = DecimalString()
-    max_amount = DecimalString()
+    project_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class CommentSchema(ma.Schema):

@@ -17,6 +17,7 @@ from app.forms import show_errors
 from app.reference import OrgKind
 from app.services import accounts
 from app.services.errors import ValidationFailed
+from app.services.loader import require_id
 from app.services.permissions import require
 from app.urls import local_url
 
@@ -180,7 +181,7 @@ def create_token():
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id):
-    accounts.revoke_api_token(token_id, by=current_user)
+    accounts.revoke_api_token(require_id(token_id), by=current_user)
     db.session.commit()
     flash(_("The token has been revoked."), "info")
     return redirect(url_for("auth.profile") + "#tokens")

@@ -40,6 +40,8 @@ from app.services import editions as svc
 from app.services.errors import NotFound, ValidationFailed
 from app.services.exports import filename
 from app.services.formatting import today
+from app.services.loader import get_by_id
+from app.services.params import MAX_ID, BadNumber, page_arg, parse_int
 from app.services.permissions import can, require_admin
 from app.urls import local_url
 
@@ -48,8 +50,11 @@ CACHE_SIZE = 512
 
 
 def _revision_arg() -> int | None:
-    rev = request.args.get("rev", type=int)
-    return rev if rev and rev > 0 else None
+    """?rev=: None for the latest; a revision that cannot exist answers 404."""
+    try:
+        return parse_int(request.args.get("rev"), minimum=1, maximum=MAX_ID)
+    except BadNumber:
+        raise NotFound() from None
 
 
 def _published(year: int, period: int):
@@ -136,14 +141,15 @@ def _reading_labels() -> dict:
 
 def _render_edition_body(edition, *, preview: bool, save_form=None) -> str:
     filters = svc.Filters.from_args(request.args)
-    page = svc.page_items(edition, filters, page=request.args.get("page", 1, type=int),
+    page = svc.page_items(edition, filters, page=page_arg(request.args),
                           per_page=current_app.config["PER_PAGE"])
     labels = _reading_labels()
     present = svc.edition_industries(edition) | ({filters.industry} if filters.industry else set())
+    revisions, current = svc.revisions(edition)
     return render_template(
         "editions/_body.html", edition=edition, filters=filters, page=page, preview=preview,
         rows=[svc.public_data(svc.item_data(i)) for i in page.items],
-        revisions=svc.revisions(edition), sorts=svc.READER_SORTS,
+        revisions=revisions, current=current, sorts=svc.READER_SORTS,
         labels={**labels, "industries": [(v, name) for v, name in labels["industries"] if v in present]},
         save_form=save_form, filter_words=filters.in_words(),
         contacts_export=not preview and svc.may_export_contacts(edition, filters, current_user),
@@ -228,7 +234,13 @@ def open_draft():
     if not form.validate_on_submit():
         flash(_("Choose a year and a period."), "danger")
         return redirect(url_for(".index"))
-    edition = svc.open_draft(form.year.data, form.period.data, by=current_user)
+    try:
+        edition = svc.open_draft(form.year.data, form.period.data, by=current_user)
+    except ValidationFailed as exc:  # e.g. another administrator opened it a moment ago
+        db.session.rollback()
+        for message in exc.messages():
+            flash(message, "danger")
+        return redirect(url_for(".index"))
     db.session.commit()
     return redirect(url_for(".compile", year=edition.year, period=edition.period))
 
@@ -266,8 +278,8 @@ def preview(year, period):
 
 
 def _draft_item(edition, item_id) -> EditionItem:
-    entry = db.session.get(EditionItem, item_id)
-    if entry is None or entry.edition_id != edition.id:
+    entry = get_by_id(EditionItem, item_id)
+    if entry.edition_id != edition.id:
         raise NotFound()
     return entry
 
@@ -280,9 +292,7 @@ def _back(edition):
 @login_required
 def add_item(year, period):
     edition = _latest_for_admin(year, period)
-    need = db.session.get(FinancingNeed, request.form.get("need_id", type=int) or 0)
-    if need is None:
-        raise NotFound()
+    need = get_by_id(FinancingNeed, request.form.get("need_id", type=int))
     svc.add_item(edition, need, by=current_user)
     db.session.commit()
     flash(_("Item added."), "success")
@@ -385,8 +395,10 @@ def correct(year, period):
     try:
         draft = svc.create_correction(edition, form.correction_note.data or "", by=current_user)
     except ValidationFailed as exc:
+        db.session.rollback()
         show_errors(form, exc)
-        flash(_("Explain what the correction changes."), "danger")
+        for message in exc.messages():
+            flash(message, "danger")
         return _back(edition)
     db.session.commit()
     flash(_("Revision %(n)d opened as a draft.", n=draft.revision), "success")

@@ -4,7 +4,7 @@ and the life-cycle steps (POST-only, named after their verb)."""
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
@@ -22,21 +22,19 @@ from app.needs.forms import (
     ReviewFilterForm,
     WithdrawForm,
 )
-from app.projects.routes import filter_value, load_project, page_number, receive_upload
+from app.pagination import paginate
+from app.projects.routes import filter_value, receive_upload
 from app.reference import Instrument, Level, label
-from app.services import approval, attachments, listing, needs
-from app.services.errors import InvalidTransition, NotFound, ValidationFailed
+from app.services import approval, attachments, needs
+from app.services.errors import InvalidTransition, ValidationFailed
 from app.services.formatting import TZ
+from app.services.loader import get_visible
 from app.services.permissions import can, require, require_admin, visible_needs
 
 
 def load_need(need_id: int) -> FinancingNeed:
     """The need, or 404 if it does not exist or the user may not see it."""
-    need = db.session.get(FinancingNeed, need_id)
-    if need is None:
-        raise NotFound()
-    require(current_user, "view", need)
-    return need
+    return get_visible(FinancingNeed, need_id, current_user)
 
 
 def _with_project(query: sa.Select) -> sa.Select:
@@ -58,11 +56,6 @@ def _common_filters(query: sa.Select, form) -> sa.Select:
     return query
 
 
-def _paginate(query: sa.Select):
-    return listing.paginate(query, amount_of=FinancingNeed.amount, page=page_number(),
-                            per_page=current_app.config["PER_PAGE"])
-
-
 # ---- lists ---------------------------------------------------------------------------------
 @bp.get("/needs/")
 @login_required
@@ -75,7 +68,7 @@ def index():
         query = query.where(sa.or_(Project.name.icontains(keyword, autoescape=True),
                                    Project.code.icontains(keyword, autoescape=True)))
     query = _with_project(query).order_by(FinancingNeed.updated_at.desc(), FinancingNeed.id.desc())
-    return render_template("needs/index.html", form=form, page=_paginate(query),
+    return render_template("needs/index.html", form=form, page=paginate(query, amount_of=FinancingNeed.amount),
                            filtered=any(filter_value(form, f.name) for f in form))
 
 
@@ -104,7 +97,7 @@ def review_queue():
                                    Organization.short_name.icontains(keyword, autoescape=True)))
     query = _with_project(query).order_by(FinancingNeed.submitted_at.asc().nulls_last(),
                                               FinancingNeed.id.asc())
-    return render_template("needs/review.html", form=form, page=_paginate(query))
+    return render_template("needs/review.html", form=form, page=paginate(query, amount_of=FinancingNeed.amount))
 
 
 def _local_midnight(day) -> datetime:
@@ -116,7 +109,7 @@ def _local_midnight(day) -> datetime:
 @bp.route("/projects/<int:project_id>/needs/new", methods=["GET", "POST"])
 @login_required
 def create(project_id):
-    project = load_project(project_id)
+    project = get_visible(Project, project_id, current_user)
     require(current_user, "create_need", project)
     if request.method == "GET":
         form = NeedForm(data={"contact_name": current_user.name, "contact_phone": current_user.phone,

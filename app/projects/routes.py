@@ -9,25 +9,14 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.forms import save_edit, show_errors, validate_all
 from app.models import Attachment, FinancingNeed, NeedStatus, Project, Role
+from app.pagination import paginate
 from app.projects import bp
 from app.projects.forms import ProjectFilterForm, ProjectForm
 from app.reference import Category, Level, Stage
-from app.services import approval, attachments, listing, projects
+from app.services import approval, attachments, projects
 from app.services.errors import NotFound, ValidationFailed
+from app.services.loader import get_visible
 from app.services.permissions import can, require, visible_projects
-
-
-def load_project(project_id: int) -> Project:
-    """The project, or 404 if it does not exist or the user may not see it."""
-    project = db.session.get(Project, project_id)
-    if project is None:
-        raise NotFound()
-    require(current_user, "view", project)
-    return project
-
-
-def page_number() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
 
 
 def filter_value(form, name: str):
@@ -55,8 +44,7 @@ def index():
     if district := filter_value(form, "district"):
         query = query.where(Project.district_code == district)
     query = query.order_by(Project.updated_at.desc(), Project.id.desc())
-    page = listing.paginate(query, amount_of=Project.total_investment, page=page_number(),
-                            per_page=current_app.config["PER_PAGE"])
+    page = paginate(query, amount_of=Project.total_investment)
     need_counts = None
     if can_see_all_needs():  # one query for the whole page
         ids = [p.id for p in page.items] or [0]
@@ -96,7 +84,7 @@ def create():
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(project_id):
-    project = load_project(project_id)
+    project = get_visible(Project, project_id, current_user)
     require(current_user, "edit", project)
     if request.method == "GET":
         form = ProjectForm.from_project(projects.project_form_data(project), project.version)
@@ -136,7 +124,7 @@ def render_project(project: Project, *, upload_errors=(), status: int = 200):
 @bp.get("/projects/<int:project_id>")
 @login_required
 def detail(project_id):
-    return render_project(load_project(project_id))
+    return render_project(get_visible(Project, project_id, current_user))
 
 
 # ---- attachments ---------------------------------------------------------------------------
@@ -161,20 +149,12 @@ def receive_upload(parent):
 @bp.post("/projects/<int:project_id>/attachments")
 @login_required
 def upload(project_id):
-    project = load_project(project_id)
+    project = get_visible(Project, project_id, current_user)
     require(current_user, "attach", project)
     att, errors = receive_upload(project)
     if errors:
         return render_project(project, upload_errors=errors, status=422)
     return redirect(url_for("projects.detail", project_id=project.id, _anchor="attachments"))
-
-
-def load_attachment(attachment_id: int) -> Attachment:
-    att = db.session.get(Attachment, attachment_id)
-    if att is None:
-        raise NotFound()
-    require(current_user, "view", att)
-    return att
 
 
 def parent_url(att: Attachment) -> str:
@@ -186,7 +166,7 @@ def parent_url(att: Attachment) -> str:
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def download(attachment_id):
-    att = load_attachment(attachment_id)
+    att = get_visible(Attachment, attachment_id, current_user)
     path = attachments.open_attachment(att, by=current_user)
     if not path.is_file():
         raise NotFound()
@@ -197,7 +177,7 @@ def download(attachment_id):
 @bp.post("/attachments/<int:attachment_id>/delete")
 @login_required
 def delete_attachment(attachment_id):
-    att = load_attachment(attachment_id)
+    att = get_visible(Attachment, attachment_id, current_user)
     target, name = parent_url(att), att.filename
     attachments.delete_attachment(att, by=current_user)
     db.session.commit()

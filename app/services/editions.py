@@ -30,8 +30,8 @@ published once the caller rolls back.
 """
 
 import hashlib
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -60,8 +60,10 @@ from app.models.base import utcnow
 from app.models.edition import MONTHS_ZH, PERIODS, title_zh
 from app.reference import Category, Instrument, Level, district, industry, zone
 from app.services import approval, audit, readiness
-from app.services.errors import InvalidTransition, NotFound, ValidationFailed
+from app.services.errors import InvalidTransition, NotFound, ValidationFailed, flush_unique
+from app.services.loader import get_visible
 from app.services.notifications import notify
+from app.services.params import BadNumber, amount_range_error, parse_amount, valid_id
 from app.services.permissions import can, require, visible_editions
 from app.services.workflow import move
 
@@ -229,12 +231,20 @@ def latest_published(before: tuple[int, int] | None = None) -> Edition | None:
     return db.session.scalars(query.limit(1)).first()
 
 
-def revisions(edition: Edition) -> list[Edition]:
-    return list(db.session.scalars(
-        sa.select(Edition).where(Edition.year == edition.year, Edition.period == edition.period,
-                                 Edition.status.in_(PUBLIC_EDITION_STATUSES))
-        .order_by(Edition.revision)
+def revisions(edition: Edition) -> tuple[list[Edition], Edition | None]:
+    """The published revisions of the edition's period, oldest first, and, for a
+    superseded edition, the one to read instead: the edition now published (a later
+    revision of the same period or a later period). One query for both."""
+    same_period = sa.and_(Edition.year == edition.year, Edition.period == edition.period)
+    rows = list(db.session.scalars(
+        sa.select(Edition).where(Edition.status.in_(PUBLIC_EDITION_STATUSES),
+                                 sa.or_(same_period, Edition.status == EditionStatus.published))
+        .order_by(Edition.year, Edition.period, Edition.revision)
     ))
+    current = None
+    if edition.status is EditionStatus.superseded:
+        current = next((e for e in reversed(rows) if e.status is EditionStatus.published), None)
+    return [e for e in rows if (e.year, e.period) == (edition.year, edition.period)], current
 
 
 # ---- compiling a draft --------------------------------------------------------------------------
@@ -264,6 +274,13 @@ def _new_item(edition: Edition, need: FinancingNeed, marker: ItemMarker, seq: in
     return item
 
 
+# Two administrators compiling the same period (or correcting the same revision) at once:
+# the second INSERT meets the unique key (year, period, revision).
+EDITION_KEY = ("uq_edition_year_period_revision", "edition.year, edition.period, edition.revision")
+EDITION_TAKEN = {"period": (_l("This edition has just been opened by another administrator."), EDITION_KEY)}
+REVISION_TAKEN = {"correction_note": (_l("A newer revision of this edition already exists."), EDITION_KEY)}
+
+
 def open_draft(year: int, period: int, *, by: User) -> Edition:
     """The draft of (year, period), compiled now if there is none: every approved need
     (新增) and every still-listed need of the previous published edition (延续)."""
@@ -283,6 +300,7 @@ def open_draft(year: int, period: int, *, by: User) -> Edition:
     edition = Edition(year=year, period=period, revision=1, status=EditionStatus.draft,
                       previous=previous, compiled_by_id=by.id, sort_order="level")
     db.session.add(edition)
+    flush_unique(EDITION_TAKEN)  # the row alone, before any query could flush it unguarded
     for need in proposals(previous):
         marker = ItemMarker.carried if need.status is NeedStatus.listed else ItemMarker.new
         _new_item(edition, need, marker, seq=len(edition.items) + 1)
@@ -550,6 +568,7 @@ def create_correction(edition: Edition, note: str, *, by: User) -> Edition:
                     status=EditionStatus.draft, correction_note=note, previous_id=edition.previous_id,
                     compiled_by_id=by.id, sort_order=edition.sort_order)
     db.session.add(draft)
+    flush_unique(REVISION_TAKEN)  # the row alone, before loading the items could flush it
     for item in sorted(edition.items, key=lambda i: i.seq):
         copy = EditionItem(need_id=item.need_id, seq=item.seq, marker=item.marker,
                            justifications=dict(item.justifications or {}))
@@ -619,25 +638,59 @@ class Filters:
     marker: str | None = None
     q: str | None = None
     sort: str = "seq"
+    # What the reader typed into a refused filter (shown back in the form), and why it
+    # was refused: field -> [message]. A refused filter is not applied.
+    typed: dict = field(default_factory=dict, compare=False)
+    errors: dict = field(default_factory=dict, compare=False)
 
     FIELDS = ("district", "category", "industry", "level", "instrument", "min_amount",
               "max_amount", "marker", "q", "sort")
+    CHOICES = {
+        "district": lambda v: district(v) is not None,
+        "industry": lambda v: industry(v) is not None and not v.isalpha(),
+        "category": lambda v: v in {c.value for c in Category},
+        "level": lambda v: v in {c.value for c in Level},
+        "instrument": lambda v: v in {c.value for c in Instrument},
+        "marker": lambda v: v in {c.value for c in ItemMarker},
+    }
 
     @classmethod
     def from_args(cls, args) -> "Filters":
-        """From a query string or a saved search; unknown or malformed values are ignored."""
+        """From a query string or a saved search. A value that is not one of its choices,
+        an amount that is not a number, negative or out of range, and an upper amount
+        below the lower one are refused: recorded in `errors`, not applied."""
         f = cls()
         for name in ("district", "category", "industry", "level", "instrument", "marker", "q"):
-            value = (args.get(name) or "").strip()
-            setattr(f, name, value[:100] or None)
+            value = (args.get(name) or "").strip()[:100] or None
+            if value is not None and name in cls.CHOICES and not cls.CHOICES[name](value):
+                f._refuse(name, value, _l("Choose a value from the list."))
+                continue
+            setattr(f, name, value)
         for name in ("min_amount", "max_amount"):
+            raw = args.get(name)
             try:
-                value = Decimal((args.get(name) or "").strip())
-                setattr(f, name, value if value.is_finite() else None)
-            except InvalidOperation:
-                setattr(f, name, None)
+                setattr(f, name, parse_amount(raw))
+            except BadNumber as exc:
+                f._refuse(name, str(raw).strip()[:40], exc.message)
+        message = amount_range_error(f.min_amount, f.max_amount)
+        if message is not None:
+            for name in ("min_amount", "max_amount"):
+                f.typed[name] = str(args.get(name)).strip()[:40]
+            f.min_amount = f.max_amount = None
+            f.errors["max_amount"] = [message]
         f.sort = args.get("sort") if args.get("sort") in READER_SORTS else "seq"
         return f
+
+    def _refuse(self, name: str, typed: str, message) -> None:
+        self.typed[name] = typed
+        self.errors[name] = [message]
+
+    def shown(self, name: str) -> str:
+        """The value to put back into the filter form: what was typed, if it was refused."""
+        if name in self.typed:
+            return self.typed[name]
+        value = getattr(self, name)
+        return "" if value is None else str(value)
 
     def as_dict(self) -> dict:
         """The non-empty filters, as strings (stored in saved searches, put in links)."""
@@ -776,8 +829,14 @@ def page_items(edition: Edition, filters: Filters, *, page: int, per_page: int) 
     else:
         query = query.options(load_only(EditionItem.id, EditionItem.edition_id, EditionItem.need_id,
                                         EditionItem.seq, EditionItem.marker, EditionItem.snapshot))
-    return ItemPage(page=max(page, 1), per_page=per_page, max_per_page=None, error_out=False,
-                    select=query, session=db.session(), conditions=conditions)
+    def one(number: int) -> ItemPage:
+        return ItemPage(page=max(number, 1), per_page=per_page, max_per_page=None, error_out=False,
+                        select=query, session=db.session(), conditions=conditions)
+
+    result = one(page)
+    if result.pages and page > result.pages:
+        result = one(result.pages)
+    return result
 
 
 def edition_industries(edition: Edition) -> set[str]:
@@ -788,6 +847,8 @@ def edition_industries(edition: Edition) -> set[str]:
 
 
 def get_item(edition: Edition, seq: int) -> EditionItem:
+    if not valid_id(seq):  # beyond an INTEGER column: no such item (and no query)
+        raise NotFound()
     item = db.session.scalars(sa.select(EditionItem).where(
         EditionItem.edition_id == edition.id, EditionItem.seq == seq)).first()
     if item is None:
@@ -897,11 +958,7 @@ def save_search(user: User, *, name: str, filters: Filters, email: bool = True) 
 
 
 def get_search(search_id: int, *, user) -> SavedSearch:
-    search = db.session.get(SavedSearch, search_id)
-    if search is None:
-        raise NotFound()
-    require(user, "delete", search)
-    return search
+    return get_visible(SavedSearch, search_id, user, "delete")
 
 
 def delete_search(search: SavedSearch, *, by: User) -> None:

@@ -47,3 +47,29 @@ class ValidationFailed(DomainError):
 
     status_code = 422
     default_message = _l("Please correct the highlighted fields.")
+
+
+def flush_unique(keys: dict) -> None:
+    """Flush, turning a unique key taken in the meantime into the ordinary field error.
+
+    Two requests that both passed the service's "is this code free?" check before either
+    committed both reach the INSERT; the database lets one through and refuses the other.
+    `keys` maps each field to (message, markers): the constraint's name as PostgreSQL
+    reports it and the columns as SQLite does. Any other integrity error is re-raised.
+    A failed flush leaves the transaction unusable (PostgreSQL refuses every statement
+    until it ends): it is rolled back here, before the message is even translated (which
+    may read the user's language), so the caller can render the form and its error.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        text = str(exc.orig)
+        for field, (message, markers) in keys.items():
+            if any(marker in text for marker in markers):
+                db.session.rollback()
+                raise ValidationFailed(errors={field: [message]}) from None
+        raise

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Organization, Project, User
 from app.reference import Category, Level, ReserveSubstage, Stage
 from app.services import approval, audit
-from app.services.errors import StaleEdit, ValidationFailed
+from app.services.errors import StaleEdit, ValidationFailed, flush_unique
 from app.services.permissions import require
 
 # 全国投资项目在线审批监管平台 project code: year-division-industry-type-serial.
@@ -122,12 +122,16 @@ def _clean(data: dict) -> dict:
     return clean
 
 
+# Another project took the code between the check in validate_project and the INSERT.
+CODE_TAKEN = {"code": (_l("Another project already has this code."), ("uq_project_code", "project.code"))}
+
+
 def create_project(org: Organization, data: dict, *, by: User) -> Project:
     require(by, "create_project", org)
     validate_project(data)
     project = Project(org=org, created_by_id=by.id, **_clean(data))
     db.session.add(project)
-    db.session.flush()
+    flush_unique(CODE_TAKEN)
     audit.record("project.create", project, by=by, after=audit.snapshot(project, PROJECT_FIELDS))
     return project
 
@@ -143,7 +147,7 @@ def update_project(project: Project, data: dict, *, version: int, by: User) -> P
     reviewed_before = approval.project_values(project)
     for key, value in _clean(data).items():
         setattr(project, key, value)
-    db.session.flush()  # version_id_col: a concurrent flush in between raises StaleDataError
+    flush_unique(CODE_TAKEN)  # version_id_col: a concurrent flush in between raises StaleDataError
     changed_before, changed_after = audit.changed(before, audit.snapshot(project, PROJECT_FIELDS))
     if changed_after:
         audit.record("project.update", project, by=by, before=changed_before, after=changed_after)
