@@ -7,7 +7,7 @@ from app import reference
 from app.reference import OrgKind
 from app.services import credit_code
 
-PASSWORD_RULE = _l("Use at least 8 characters, mixing letters and digits.")
+PASSWORD_RULE = _l("Use between 8 and 128 characters.")
 
 
 def valid_credit_code(form, field):

@@ -20,7 +20,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.reference import INSTITUTION_KINDS, OrgKind
-from app.services import audit, credit_code
+from app.services import audit, credit_code, passwords
 from app.services.errors import NotAllowed, NotFound, ValidationFailed
 from app.services.notifications import notify
 from app.services.permissions import require
@@ -36,16 +36,9 @@ def role_for_kind(kind: OrgKind) -> Role:
     return Role.institution if kind in INSTITUTION_KINDS else Role.owner
 
 
-def check_password_strength(password: str, email: str = "") -> None:
-    if (
-        len(password) < 8
-        or password.isdigit()
-        or password.isalpha()
-        or password.lower() == (email or "").lower()
-    ):
-        raise ValidationFailed(
-            errors={"password": [_l("Use at least 8 characters, mixing letters and digits.")]}
-        )
+def check_password_strength(password: str, email: str = "", *names: str) -> None:
+    """zxcvbn's score >= 3 against the account's own words (e-mail, names, organisation)."""
+    passwords.check_strength(password, email=email, names=names)
 
 
 def _require_reason(reason: str | None) -> str:
@@ -66,9 +59,9 @@ def find_org_by_code(code: str) -> Organization | None:
 
 
 def _new_user(org: Organization, *, email, name, password, phone=None, locale="zh") -> User:
+    check_password_strength(password, email, name, org.name)
     if find_user_by_email(email):
         raise ValidationFailed(errors={"email": [_l("An account with this e-mail already exists.")]})
-    check_password_strength(password, email)
     user = User(email=email.strip().lower(), name=name.strip(), phone=phone, org=org,
                 role=role_for_kind(org.kind), status=UserStatus.pending, locale=locale)
     user.set_password(password)
