@@ -86,6 +86,7 @@ class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat new password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
+    keep_tokens = BooleanField(_l("Keep my API tokens"))
 
 
 class TokenForm(FlaskForm):

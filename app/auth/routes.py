@@ -151,12 +151,17 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, current=form.current_password.data,
-                                     new=form.password.data, keep_session=session.get("sid"))
+                                     new=form.password.data, keep_session=session.get("sid"),
+                                     keep_tokens=form.keep_tokens.data)
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Your password has been changed. Your other sessions were logged out."), "success")
+            if form.keep_tokens.data:
+                flash(_("Your password has been changed. Your other sessions were logged out."), "success")
+            else:
+                flash(_("Your password has been changed. Your other sessions were logged out and "
+                        "your API tokens revoked."), "success")
             return redirect(url_for("auth.profile"))
     return _profile_page(422, password_form=form)
 

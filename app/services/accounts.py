@@ -1,6 +1,7 @@
 """Organisations, users, sessions, password resets and API tokens."""
 
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
@@ -171,8 +172,7 @@ def deactivate_user(user: User, *, reason: str, by: User) -> None:
     move(user, UserStatus.deactivated, by=by, note=reason)
     user.status_reason = reason
     end_all_sessions(user)
-    for token in user_tokens(user):
-        token.revoked_at = token.revoked_at or utcnow()
+    revoke_all_api_tokens(user, by=by, note="user deactivated")
 
 
 def reactivate_user(user: User, *, by: User) -> None:
@@ -260,13 +260,17 @@ def end_all_sessions(user: User, *, keep: str | None = None) -> None:
 
 
 # ---- passwords -----------------------------------------------------------------------------
-def change_password(user: User, *, current: str, new: str, keep_session: str | None = None) -> None:
+def change_password(user: User, *, current: str, new: str, keep_session: str | None = None,
+                    keep_tokens: bool = False) -> None:
+    """Other sessions end; API tokens are revoked too unless the user chose to keep them."""
     if not user.check_password(current):
         raise ValidationFailed(errors={"current_password": [_l("The current password is wrong.")]})
-    check_password_strength(new, user.email)
+    check_password_strength(new, user.email, user.name, user.org.name)
     user.set_password(new)
     end_all_sessions(user, keep=keep_session)
-    audit.record("user.password_changed", user, by=user)
+    if not keep_tokens:
+        revoke_all_api_tokens(user, by=user, note="password changed")
+    audit.record("user.password_changed", user, by=user, after={"tokens_kept": keep_tokens})
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -317,9 +321,11 @@ def request_password_reset(email: str) -> None:
 
 
 def reset_password(user: User, new: str) -> None:
-    check_password_strength(new, user.email)
+    """Whoever knew the old password may have made tokens with it: all of them are revoked."""
+    check_password_strength(new, user.email, user.name, user.org.name)
     user.set_password(new)
     end_all_sessions(user)
+    revoke_all_api_tokens(user, by=user, note="password reset")
     audit.record("user.password_reset", user, by=user)
 
 
@@ -343,11 +349,23 @@ def create_api_token(user: User, name: str, *, by: User | None = None) -> tuple[
     """Returns the token itself (shown once) and its stored, hashed record."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user=user, name=(name or "API").strip()[:60], token_hash=hash_token(secret),
-                   prefix=secret[:10])
+                   prefix=secret[:10], expires_at=utcnow() + token_lifetime())
     db.session.add(row)
     db.session.flush()
     audit.record("api_token.create", row, by=by or user, after={"name": row.name, "prefix": row.prefix})
     return secret, row
+
+
+def token_lifetime() -> timedelta:
+    return timedelta(days=current_app.config["API_TOKEN_DAYS"])
+
+
+def revoke_all_api_tokens(user: User, *, by: User | None, note: str | None = None) -> None:
+    now = utcnow()
+    for row in user_tokens(user):
+        if row.revoked_at is None:
+            row.revoked_at = now
+            audit.record("api_token.revoke", row, by=by, note=note)
 
 
 def revoke_api_token(token_id: int, *, by: User) -> None:
@@ -362,11 +380,12 @@ def revoke_api_token(token_id: int, *, by: User) -> None:
 def user_for_api_token(secret: str | None) -> User | None:
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
+    now = utcnow()
     row = db.session.scalar(sa.select(ApiToken).where(
-        ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)))
+        ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now))
     if row is None or not may_log_in(row.user):
         return None
-    now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
     return row.user
