@@ -15,7 +15,7 @@ from app.auth.forms import (
 from app.extensions import db, limiter
 from app.forms import show_errors
 from app.reference import OrgKind
-from app.services import accounts
+from app.services import accounts, login_throttle
 from app.services.errors import ValidationFailed
 from app.urls import local_url
 
@@ -35,11 +35,18 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if not accounts.may_log_in(user):
-            db.session.commit()  # keep the failed-login audit row
-            flash(_("Wrong e-mail or password, or the account is deactivated."), "danger")
+        email = form.email.data
+        if login_throttle.is_locked(email):
+            flash(_locked_message(), "danger")
             return render_template("auth/login.html", form=form), 200
+        user = accounts.authenticate(email, form.password.data)
+        if not accounts.may_log_in(user):
+            locked = user is None and login_throttle.record_failure(email)
+            db.session.commit()  # keep the failed-login audit row and the count
+            flash(_locked_message() if locked else
+                  _("Wrong e-mail or password, or the account is deactivated."), "danger")
+            return render_template("auth/login.html", form=form), 200
+        login_throttle.record_success(email)
         session.clear()
         session["sid"] = accounts.start_session(user)
         session["lang"] = user.locale
@@ -48,6 +55,13 @@ def login():
         db.session.commit()
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def _locked_message() -> str:
+    # The same words for every address, registered or not: a lock reveals no account.
+    return _("Too many failed logins with this e-mail address: logging in with it is "
+             "suspended for %(minutes)d minutes. If you have forgotten your password, reset it.",
+             minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
 
 
 @bp.post("/logout")

@@ -151,3 +151,15 @@ class ApiToken(db.Model):
     def is_live(self) -> bool:
         return self.revoked_at is None and not self.is_expired
 
+
+class LoginThrottle(db.Model):
+    """Failed logins per e-mail address (hashed), when no Redis is configured: shared by
+    every worker through the database. Kept for unknown addresses too, so that a lock
+    says nothing about whether an account exists."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -77,6 +77,7 @@ ACTION_LABELS = {
     "user.create": _l("Created the account"),
     "user.login": _l("Logged in"),
     "user.login_failed": _l("Failed login"),
+    "user.locked": _l("Locked after failed logins"),
     "user.profile": _l("Changed the profile"),
     "user.role": _l("Changed the role"),
     "user.password_changed": _l("Changed the password"),

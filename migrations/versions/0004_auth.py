@@ -1,4 +1,4 @@
-"""API tokens expire.
+"""API tokens expire; failed logins are counted per address (lockout without Redis).
 
 Revision ID: 0004_auth
 Revises: 0003
@@ -22,6 +22,13 @@ DEFAULT_TOKEN_DAYS = 90
 
 
 def upgrade():
+    op.create_table('login_throttle',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('window_started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttle'))
+    )
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
     expires = datetime.now(UTC) + timedelta(days=DEFAULT_TOKEN_DAYS)
@@ -34,3 +41,4 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_column('expires_at')
+    op.drop_table('login_throttle')
