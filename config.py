@@ -59,6 +59,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # idle: the cookie's expiry slides with use
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)  # then log in again, however active (ASVS 7.3.2)
+    # Ended on the server after this long without a request, whatever the cookie says (ASVS 7.3.1).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     PASSWORD_RESET_MAX_AGE = 3600
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

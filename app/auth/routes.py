@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -22,6 +22,26 @@ from app.urls import local_url
 
 def _safe_next(target: str | None) -> str:
     return local_url(target, url_for("main.index"))
+
+
+@bp.before_app_request
+def end_idle_session():
+    """A session idle for SESSION_IDLE_MINUTES has been ended on the server: say so and ask
+    for a new login, coming back here afterwards."""
+    if "sid" not in session or request.path.startswith(("/api/", "/static/")):
+        return None
+    current_user._get_current_object()  # loads the session (once per request)
+    if not g.pop("session_idled_out", False):
+        return None
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You were logged out after %(minutes)d minutes without activity. Please log in again.",
+            minutes=current_app.config["SESSION_IDLE_MINUTES"]), "warning")
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=back))
 
 
 def _login_limit() -> str:

@@ -29,6 +29,7 @@ from app.services.workflow import move
 
 RESET_SALT = "password-reset"
 TOKEN_PREFIX = "cp_"
+SESSION_TOUCH_SECONDS = 60  # how stale last_seen_at may be (the idle timeout is in minutes)
 
 
 def role_for_kind(kind: OrgKind) -> Role:
@@ -230,17 +231,35 @@ def start_session(user: User) -> str:
 
 
 def session_user(token: str | None) -> User | None:
+    return resume_session(token)[0]
+
+
+def resume_session(token: str | None) -> tuple[User | None, bool]:
+    """The user of a live session, and whether the session has just idled out (then it is
+    ended on the server). last_seen_at is written at most once a minute, on a connection of
+    its own: reading a page never commits the request's unfinished work."""
     if not token:
-        return None
+        return None, False
     row = db.session.scalar(
         sa.select(UserSession).where(
             UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
     )
     if row is None or not may_log_in(row.user):
-        return None
-    if row.created_at < utcnow() - current_app.config["SESSION_ABSOLUTE_LIFETIME"]:
-        return None  # an absolute lifetime: a stolen or forgotten session does not live on
-    return row.user
+        return None, False
+    now = utcnow()
+    if row.created_at < now - current_app.config["SESSION_ABSOLUTE_LIFETIME"]:
+        return None, False  # an absolute lifetime: a stolen or forgotten session does not live on
+    if row.last_seen_at < now - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
+        _write_session(row.id, ended_at=now)
+        return None, True
+    if (now - row.last_seen_at).total_seconds() >= SESSION_TOUCH_SECONDS:
+        _write_session(row.id, last_seen_at=now)
+    return row.user, False
+
+
+def _write_session(session_id: int, **values) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(UserSession).where(UserSession.id == session_id).values(**values))
 
 
 def end_session(token: str | None) -> None:
