@@ -1,6 +1,7 @@
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
 from app.auth.forms import (
@@ -111,15 +112,32 @@ def register():
                     org_name=form.org_name.data, credit_code_value=form.credit_code.data,
                     kind=OrgKind(form.org_kind.data), district_code=form.district_code.data or None,
                     **common)
+            db.session.commit()
+            return _registered()
         except ValidationFailed as exc:
             db.session.rollback()  # nothing half-registered stays behind
             show_errors(form, exc)
-        else:
+        except (accounts.AlreadyRegistered, IntegrityError) as exc:
+            # The address has an account, or got one from a registration running at the same
+            # moment: answer as for any registration and tell the address's owner instead.
+            db.session.rollback()
+            if isinstance(exc, IntegrityError) and accounts.find_user_by_email(form.email.data) is None:
+                if accounts.find_org_by_code(form.credit_code.data) is None:
+                    raise
+                # the same organisation registered at the same moment by someone else
+                form.credit_code.errors = [_("This organisation is already registered: ask to join "
+                                             "it instead.")]
+                return render_template("auth/register.html", form=form)
+            accounts.tell_owner_of_registration_attempt(form.email.data)
             db.session.commit()
-            flash(_("Registration received. You can log in now; an administrator will verify "
-                    "your account before you can submit needs or express interest."), "success")
-            return redirect(url_for("auth.login"))
+            return _registered()
     return render_template("auth/register.html", form=form)
+
+
+def _registered():
+    flash(_("Registration received. You can log in now; an administrator will verify "
+            "your account before you can submit needs or express interest."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

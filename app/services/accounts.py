@@ -22,7 +22,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.reference import INSTITUTION_KINDS, OrgKind
 from app.services import audit, credit_code, passwords
-from app.services.errors import NotAllowed, NotFound, ValidationFailed
+from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from app.services.notifications import notify
 from app.services.permissions import require
 from app.services.workflow import move
@@ -60,10 +60,16 @@ def find_org_by_code(code: str) -> Organization | None:
     )
 
 
+class AlreadyRegistered(DomainError):
+    """The e-mail address has an account. Registration answers as if it had worked (the
+    page must not tell who has an account here) and the view e-mails the address's owner."""
+
+
 def _new_user(org: Organization, *, email, name, password, phone=None, locale="zh") -> User:
     check_password_strength(password, email, name, org.name)
     if find_user_by_email(email):
-        raise ValidationFailed(errors={"email": [_l("An account with this e-mail already exists.")]})
+        User().set_password(password)  # the same work as a real registration
+        raise AlreadyRegistered()
     user = User(email=email.strip().lower(), name=name.strip(), phone=phone, org=org,
                 role=role_for_kind(org.kind), status=UserStatus.pending, locale=locale)
     user.set_password(password)
@@ -106,6 +112,31 @@ def register_member(*, credit_code_value, email, name, password, phone=None, loc
     db.session.flush()
     audit.record("user.register", user, by=user, after={"org_id": org.id})
     return user
+
+
+def tell_owner_of_registration_attempt(email: str) -> None:
+    """Someone registered with an address that has an account: its owner hears of it by
+    e-mail, the person at the form learns nothing (the same answer as a registration)."""
+    from flask import url_for
+    from flask_babel import force_locale
+
+    from app.services import mail
+
+    user = find_user_by_email(email or "")
+    if user is None:
+        return
+    site = current_app.config["SITE_URL"].rstrip("/")
+    with force_locale(user.locale or "zh"):
+        mail.queue(
+            user.email,
+            str(_l("[CityPartner] Someone tried to register with your e-mail address")),
+            str(_l("Someone tried to register a new account on CityPartner with this e-mail "
+                   "address, which already has an account.\n\nIf it was you, log in:\n%(login)s\n\n"
+                   "or, if you have forgotten your password, reset it:\n%(reset)s\n\n"
+                   "If it was not you, ignore this message: nothing was changed.")) % {
+                "login": site + url_for("auth.login"), "reset": site + url_for("auth.forgot_password")},
+        )
+    audit.record("user.register_attempt", user, by=None)
 
 
 def active_admins() -> list[User]:

@@ -136,10 +136,20 @@ def test_join_pending_organisation_is_refused(client):
     assert "not been verified yet" in page and count(User) == 0
 
 
-def test_duplicate_email(client, owner):
+def test_duplicate_email_answers_like_a_registration_and_tells_the_owner(client, owner, mailbox):
     db.session.commit()
-    page = html(register(client, email="Owner@Test.cn"))
-    assert "already exists" in page and count(Organization) == 1  # only the owner's org
+    fresh = register(client, email="founder@bank.cn", credit_code=CHENGDU_BANK)
+    taken = register(client, email="Owner@Test.cn", credit_code=HUAWEI, org_name="华为技术有限公司")
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.location == fresh.location
+    assert "Registration received" in html(client.get("/login?lang=en"))
+    assert count(Organization) == 2  # the owner's and the new bank: nothing for the taken address
+    assert count(User) == 2
+    [message] = mailbox.to("owner@test.cn")
+    assert "尝试使用您的电子邮箱注册" in message["Subject"]
+    body = Mailbox.body(message)
+    assert "http://localhost/login" in body and "http://localhost/password/forgot" in body
+    assert mailbox.to("founder@bank.cn") == []  # a real registration sends nothing of the kind
 
 
 @pytest.mark.parametrize("password, message", [
