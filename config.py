@@ -53,6 +53,9 @@ class Config:
     LOGIN_LOCKOUT_FAILURES = int(os.environ.get("LOGIN_LOCKOUT_FAILURES", "10"))
     LOGIN_LOCKOUT_WINDOW_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_WINDOW_MINUTES", "15"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+    # The API, per token and per client address (a whole office may share one address).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;3000 per hour")
+    API_IP_RATE_LIMIT = os.environ.get("API_IP_RATE_LIMIT", "600 per minute")
     API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 
     SESSION_COOKIE_HTTPONLY = True

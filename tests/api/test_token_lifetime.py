@@ -1,4 +1,5 @@
-"""API tokens end: with a password reset, a password change (unless kept), their expiry."""
+"""API tokens end: with a password reset, a password change (unless kept), their expiry;
+and the API is rate limited per token and per client address."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from app.services import accounts
 from tests import factories
 from tests.api.test_auth import assert_unauthorized
 from tests.conftest import login
+from tests.views.test_security import sibling_app
 
 NEW_PASSWORD = "Hibiscus-Lantern-73"
 
@@ -103,3 +105,44 @@ def test_profile_lists_expiry_and_last_use_in_shanghai_time(client, owner):
     # only the live token can still be revoked
     assert f"/profile/tokens/{live.id}/revoke" in page
     assert f"/profile/tokens/{old.id}/revoke" not in page
+
+
+# ---- rate limits --------------------------------------------------------------------------------
+def assert_too_many(response):
+    assert response.status_code == 429
+    error = response.json["error"]
+    assert error["status"] == 429 and error["code"] == "too_many_requests"
+    assert "Too many requests" in error["message"]
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_api_is_limited_per_token(app, owner, institution):
+    first, _row = token_headers(owner)
+    second, _row = token_headers(institution)
+    limited = sibling_app(app, RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per minute",
+                          API_IP_RATE_LIMIT="100 per minute")
+    client = limited.test_client()
+    for _ in range(2):
+        assert client.get("/api/v1/me?lang=en", headers=first).status_code == 200
+    assert_too_many(client.get("/api/v1/projects?lang=en", headers=first))  # one budget for the API
+    assert client.get("/api/v1/me", headers=second).status_code == 200  # another token's budget
+
+
+def test_api_is_limited_per_address(app, owner, institution, expert):
+    tokens = [token_headers(u)[0] for u in (owner, institution, expert)]
+    limited = sibling_app(app, RATELIMIT_ENABLED=True, API_RATE_LIMIT="100 per minute",
+                          API_IP_RATE_LIMIT="2 per minute")
+    client = limited.test_client()
+    assert client.get("/api/v1/me", headers=tokens[0]).status_code == 200
+    assert client.get("/api/v1/me", headers=tokens[1]).status_code == 200
+    assert_too_many(client.get("/api/v1/me?lang=en", headers=tokens[2]))
+    assert_too_many(client.get("/api/v1/editions?lang=en"))  # no token: the address still counts
+    other = limited.test_client()
+    response = other.get("/api/v1/me", headers=tokens[2], environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 200
+
+
+def test_api_limit_is_off_in_tests_by_default(client, owner):
+    headers, _row = token_headers(owner)
+    for _ in range(5):
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
