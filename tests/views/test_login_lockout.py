@@ -2,6 +2,7 @@
 address for a while and e-mail its owner once; the counters live in Redis when REDIS_URL
 is set, otherwise in the database, so every worker sees them."""
 
+import os
 import re
 from datetime import timedelta
 
@@ -35,7 +36,7 @@ def _redis():
 
 
 @pytest.fixture(params=["database", "redis"])
-def store(request, app):
+def store(request, app, monkeypatch):
     """Run the test against either store; yields a function that ends every lock early."""
     if request.param == "database":
         app.config["REDIS_URL"] = None
@@ -46,6 +47,9 @@ def store(request, app):
         yield end_locks
         return
     client = _redis()
+    # parallel test workers share the Redis database: each counts under keys of its own
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    monkeypatch.setattr(login_throttle, "REDIS_PREFIX", f"citypartner-test-{worker}:login:")
     for key in client.scan_iter(login_throttle.REDIS_PREFIX + "*"):
         client.delete(key)
     app.config["REDIS_URL"] = REDIS_URL
