@@ -49,11 +49,21 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Per account (e-mail address): this many failures within the window lock it for a while.
+    LOGIN_LOCKOUT_FAILURES = int(os.environ.get("LOGIN_LOCKOUT_FAILURES", "10"))
+    LOGIN_LOCKOUT_WINDOW_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_WINDOW_MINUTES", "15"))
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+    # The API, per token and per client address (a whole office may share one address).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;3000 per hour")
+    API_IP_RATE_LIMIT = os.environ.get("API_IP_RATE_LIMIT", "600 per minute")
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # idle: the cookie's expiry slides with use
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)  # then log in again, however active (ASVS 7.3.2)
+    # Ended on the server after this long without a request, whatever the cookie says (ASVS 7.3.1).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     PASSWORD_RESET_MAX_AGE = 3600
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

@@ -77,7 +77,8 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id):
         # The cookie's session token must match a live session row of this user:
         # logging out or deactivating a user ends sessions on the server.
-        user = accounts.session_user(session.get("sid"))
+        user, idled_out = accounts.resume_session(session.get("sid"))
+        g.session_idled_out = idled_out  # auth.routes sends the user to log in again
         if user is None or str(user.id) != str(user_id):
             return None
         return user

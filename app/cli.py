@@ -45,6 +45,7 @@ def register(app: Flask) -> None:
         from app.models.base import utcnow
         from app.reference import OrgKind
         from app.services import accounts
+        from app.services.errors import ValidationFailed
 
         if accounts.find_user_by_email(email):
             raise click.ClickException(f"{email} already exists")
@@ -54,7 +55,10 @@ def register(app: Flask) -> None:
                                credit_code="11510100008921463C", kind=OrgKind.government,
                                status=OrgStatus.verified, verified_at=utcnow())
             db.session.add(org)
-        accounts.check_password_strength(password, email)
+        try:
+            accounts.check_password_strength(password, email, name)
+        except ValidationFailed as exc:
+            raise click.ClickException(" ".join(exc.messages())) from None
         user = User(email=email.lower(), name=name, org=org, role=Role.admin, status=UserStatus.active)
         user.set_password(password)
         db.session.add(user)

@@ -41,5 +41,6 @@ def register_api(app: Flask) -> CityPartnerApi:
     })
     for bp in (me_bp, projects_bp, needs_bp, editions_bp):
         csrf.exempt(bp)
+        auth.rate_limited(bp)
         api.register_blueprint(bp, url_prefix=app.config["OPENAPI_URL_PREFIX"] + bp.url_prefix)
     return api

@@ -7,7 +7,7 @@ from app.forms import EMAIL_RULE, Form, valid_phone
 from app.reference import OrgKind
 from app.services import credit_code
 
-PASSWORD_RULE = _l("Use at least 8 characters, mixing letters and digits.")
+PASSWORD_RULE = _l("Use between 8 and 128 characters.")
 
 
 def valid_credit_code(form, field):
@@ -86,6 +86,7 @@ class PasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=PASSWORD_RULE)])
     password2 = PasswordField(_l("Repeat new password"),
                               validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))])
+    keep_tokens = BooleanField(_l("Keep my API tokens"))
 
 
 class TokenForm(Form):

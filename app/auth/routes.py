@@ -1,6 +1,7 @@
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
 from app.auth.forms import (
@@ -15,7 +16,7 @@ from app.auth.forms import (
 from app.extensions import db, limiter
 from app.forms import show_errors
 from app.reference import OrgKind
-from app.services import accounts
+from app.services import accounts, login_throttle
 from app.services.errors import ValidationFailed
 from app.services.loader import require_id
 from app.services.permissions import require
@@ -24,6 +25,26 @@ from app.urls import local_url
 
 def _safe_next(target: str | None) -> str:
     return local_url(target, url_for("main.index"))
+
+
+@bp.before_app_request
+def end_idle_session():
+    """A session idle for SESSION_IDLE_MINUTES has been ended on the server: say so and ask
+    for a new login, coming back here afterwards."""
+    if "sid" not in session or request.path.startswith(("/api/", "/static/")):
+        return None
+    current_user._get_current_object()  # loads the session (once per request)
+    if not g.pop("session_idled_out", False):
+        return None
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You were logged out after %(minutes)d minutes without activity. Please log in again.",
+            minutes=current_app.config["SESSION_IDLE_MINUTES"]), "warning")
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=back))
 
 
 def _login_limit() -> str:
@@ -37,11 +58,18 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if not accounts.may_log_in(user):
-            db.session.commit()  # keep the failed-login audit row
-            flash(_("Wrong e-mail or password, or the account is deactivated."), "danger")
+        email = form.email.data
+        if login_throttle.is_locked(email):
+            flash(_locked_message(), "danger")
             return render_template("auth/login.html", form=form), 200
+        user = accounts.authenticate(email, form.password.data)
+        if not accounts.may_log_in(user):
+            locked = user is None and login_throttle.record_failure(email)
+            db.session.commit()  # keep the failed-login audit row and the count
+            flash(_locked_message() if locked else
+                  _("Wrong e-mail or password, or the account is deactivated."), "danger")
+            return render_template("auth/login.html", form=form), 200
+        login_throttle.record_success(email)
         session.clear()
         session["sid"] = accounts.start_session(user)
         session["lang"] = user.locale
@@ -50,6 +78,13 @@ def login():
         db.session.commit()
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def _locked_message() -> str:
+    # The same words for every address, registered or not: a lock reveals no account.
+    return _("Too many failed logins with this e-mail address: logging in with it is "
+             "suspended for %(minutes)d minutes. If you have forgotten your password, reset it.",
+             minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
 
 
 @bp.post("/logout")
@@ -79,15 +114,32 @@ def register():
                     org_name=form.org_name.data, credit_code_value=form.credit_code.data,
                     kind=OrgKind(form.org_kind.data), district_code=form.district_code.data or None,
                     **common)
+            db.session.commit()
+            return _registered()
         except ValidationFailed as exc:
             db.session.rollback()  # nothing half-registered stays behind
             show_errors(form, exc)
-        else:
+        except (accounts.AlreadyRegistered, IntegrityError) as exc:
+            # The address has an account, or got one from a registration running at the same
+            # moment: answer as for any registration and tell the address's owner instead.
+            db.session.rollback()
+            if isinstance(exc, IntegrityError) and accounts.find_user_by_email(form.email.data) is None:
+                if accounts.find_org_by_code(form.credit_code.data) is None:
+                    raise
+                # the same organisation registered at the same moment by someone else
+                form.credit_code.errors = [_("This organisation is already registered: ask to join "
+                                             "it instead.")]
+                return render_template("auth/register.html", form=form)
+            accounts.tell_owner_of_registration_attempt(form.email.data)
             db.session.commit()
-            flash(_("Registration received. You can log in now; an administrator will verify "
-                    "your account before you can submit needs or express interest."), "success")
-            return redirect(url_for("auth.login"))
+            return _registered()
     return render_template("auth/register.html", form=form)
+
+
+def _registered():
+    flash(_("Registration received. You can log in now; an administrator will verify "
+            "your account before you can submit needs or express interest."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -153,12 +205,17 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, current=form.current_password.data,
-                                     new=form.password.data, keep_session=session.get("sid"))
+                                     new=form.password.data, keep_session=session.get("sid"),
+                                     keep_tokens=form.keep_tokens.data)
         except ValidationFailed as exc:
             show_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Your password has been changed. Your other sessions were logged out."), "success")
+            if form.keep_tokens.data:
+                flash(_("Your password has been changed. Your other sessions were logged out."), "success")
+            else:
+                flash(_("Your password has been changed. Your other sessions were logged out and "
+                        "your API tokens revoked."), "success")
             return redirect(url_for("auth.profile"))
     return _profile_page(422, password_form=form)
 

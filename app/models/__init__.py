@@ -27,6 +27,7 @@ from app.models.project import Project
 from app.models.user import (
     USER_STATUS_TRANSITIONS,
     ApiToken,
+    LoginThrottle,
     Role,
     User,
     UserSession,
@@ -38,7 +39,8 @@ __all__ = [
     "Attachment", "AuditEntry", "CLOSED_NEED_STATUSES", "EDITABLE_NEED_STATUSES",
     "NEED_TRANSITIONS", "FinancingNeed", "NeedInstrument", "NeedStatus", "Notification",
     "ORG_STATUS_TRANSITIONS", "Organization", "OrgStatus", "Project",
-    "USER_STATUS_TRANSITIONS", "ApiToken", "Role", "User", "UserSession", "UserStatus",
+    "USER_STATUS_TRANSITIONS", "ApiToken", "LoginThrottle", "Role", "User", "UserSession",
+    "UserStatus",
     "hash_token", "EDITION_TRANSITIONS", "PUBLIC_EDITION_STATUSES", "Edition", "EditionFile",
     "EditionItem", "EditionItemInstrument", "EditionStatus", "ItemMarker", "SavedSearch",
 ]

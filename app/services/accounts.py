@@ -1,6 +1,7 @@
 """Organisations, users, sessions, password resets and API tokens."""
 
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
@@ -20,14 +21,15 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.reference import INSTITUTION_KINDS, OrgKind
-from app.services import audit, credit_code
-from app.services.errors import NotAllowed, NotFound, ValidationFailed
+from app.services import audit, credit_code, passwords
+from app.services.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from app.services.notifications import notify
 from app.services.permissions import require
 from app.services.workflow import move
 
 RESET_SALT = "password-reset"
 TOKEN_PREFIX = "cp_"
+SESSION_TOUCH_SECONDS = 60  # how stale last_seen_at may be (the idle timeout is in minutes)
 
 
 def role_for_kind(kind: OrgKind) -> Role:
@@ -36,16 +38,9 @@ def role_for_kind(kind: OrgKind) -> Role:
     return Role.institution if kind in INSTITUTION_KINDS else Role.owner
 
 
-def check_password_strength(password: str, email: str = "") -> None:
-    if (
-        len(password) < 8
-        or password.isdigit()
-        or password.isalpha()
-        or password.lower() == (email or "").lower()
-    ):
-        raise ValidationFailed(
-            errors={"password": [_l("Use at least 8 characters, mixing letters and digits.")]}
-        )
+def check_password_strength(password: str, email: str = "", *names: str) -> None:
+    """zxcvbn's score >= 3 against the account's own words (e-mail, names, organisation)."""
+    passwords.check_strength(password, email=email, names=names)
 
 
 def _require_reason(reason: str | None) -> str:
@@ -65,10 +60,16 @@ def find_org_by_code(code: str) -> Organization | None:
     )
 
 
+class AlreadyRegistered(DomainError):
+    """The e-mail address has an account. Registration answers as if it had worked (the
+    page must not tell who has an account here) and the view e-mails the address's owner."""
+
+
 def _new_user(org: Organization, *, email, name, password, phone=None, locale="zh") -> User:
+    check_password_strength(password, email, name, org.name)
     if find_user_by_email(email):
-        raise ValidationFailed(errors={"email": [_l("An account with this e-mail already exists.")]})
-    check_password_strength(password, email)
+        User().set_password(password)  # the same work as a real registration
+        raise AlreadyRegistered()
     user = User(email=email.strip().lower(), name=name.strip(), phone=phone, org=org,
                 role=role_for_kind(org.kind), status=UserStatus.pending, locale=locale)
     user.set_password(password)
@@ -116,6 +117,31 @@ def register_member(*, credit_code_value, email, name, password, phone=None, loc
     db.session.flush()
     audit.record("user.register", user, by=user, after={"org_id": org.id})
     return user
+
+
+def tell_owner_of_registration_attempt(email: str) -> None:
+    """Someone registered with an address that has an account: its owner hears of it by
+    e-mail, the person at the form learns nothing (the same answer as a registration)."""
+    from flask import url_for
+    from flask_babel import force_locale
+
+    from app.services import mail
+
+    user = find_user_by_email(email or "")
+    if user is None:
+        return
+    site = current_app.config["SITE_URL"].rstrip("/")
+    with force_locale(user.locale or "zh"):
+        mail.queue(
+            user.email,
+            str(_l("[CityPartner] Someone tried to register with your e-mail address")),
+            str(_l("Someone tried to register a new account on CityPartner with this e-mail "
+                   "address, which already has an account.\n\nIf it was you, log in:\n%(login)s\n\n"
+                   "or, if you have forgotten your password, reset it:\n%(reset)s\n\n"
+                   "If it was not you, ignore this message: nothing was changed.")) % {
+                "login": site + url_for("auth.login"), "reset": site + url_for("auth.forgot_password")},
+        )
+    audit.record("user.register_attempt", user, by=None)
 
 
 def active_admins() -> list[User]:
@@ -211,8 +237,7 @@ def deactivate_user(user: User, *, reason: str, by: User) -> None:
     move(user, UserStatus.deactivated, by=by, note=reason)
     user.status_reason = reason
     end_all_sessions(user)
-    for token in user_tokens(user):
-        token.revoked_at = token.revoked_at or utcnow()
+    revoke_all_api_tokens(user, by=by, note="user deactivated")
 
 
 def reactivate_user(user: User, *, by: User) -> None:
@@ -310,17 +335,35 @@ def start_session(user: User) -> str:
 
 
 def session_user(token: str | None) -> User | None:
+    return resume_session(token)[0]
+
+
+def resume_session(token: str | None) -> tuple[User | None, bool]:
+    """The user of a live session, and whether the session has just idled out (then it is
+    ended on the server). last_seen_at is written at most once a minute, on a connection of
+    its own: reading a page never commits the request's unfinished work."""
     if not token:
-        return None
+        return None, False
     row = db.session.scalar(
         sa.select(UserSession).where(
             UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
     )
     if row is None or not may_log_in(row.user):
-        return None
-    if row.created_at < utcnow() - current_app.config["SESSION_ABSOLUTE_LIFETIME"]:
-        return None  # an absolute lifetime: a stolen or forgotten session does not live on
-    return row.user
+        return None, False
+    now = utcnow()
+    if row.created_at < now - current_app.config["SESSION_ABSOLUTE_LIFETIME"]:
+        return None, False  # an absolute lifetime: a stolen or forgotten session does not live on
+    if row.last_seen_at < now - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
+        _write_session(row.id, ended_at=now)
+        return None, True
+    if (now - row.last_seen_at).total_seconds() >= SESSION_TOUCH_SECONDS:
+        _write_session(row.id, last_seen_at=now)
+    return row.user, False
+
+
+def _write_session(session_id: int, **values) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(UserSession).where(UserSession.id == session_id).values(**values))
 
 
 def end_session(token: str | None) -> None:
@@ -340,13 +383,17 @@ def end_all_sessions(user: User, *, keep: str | None = None) -> None:
 
 
 # ---- passwords -----------------------------------------------------------------------------
-def change_password(user: User, *, current: str, new: str, keep_session: str | None = None) -> None:
+def change_password(user: User, *, current: str, new: str, keep_session: str | None = None,
+                    keep_tokens: bool = False) -> None:
+    """Other sessions end; API tokens are revoked too unless the user chose to keep them."""
     if not user.check_password(current):
         raise ValidationFailed(errors={"current_password": [_l("The current password is wrong.")]})
-    check_password_strength(new, user.email)
+    check_password_strength(new, user.email, user.name, user.org.name)
     user.set_password(new)
     end_all_sessions(user, keep=keep_session)
-    audit.record("user.password_changed", user, by=user)
+    if not keep_tokens:
+        revoke_all_api_tokens(user, by=user, note="password changed")
+    audit.record("user.password_changed", user, by=user, after={"tokens_kept": keep_tokens})
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -397,9 +444,11 @@ def request_password_reset(email: str) -> None:
 
 
 def reset_password(user: User, new: str) -> None:
-    check_password_strength(new, user.email)
+    """Whoever knew the old password may have made tokens with it: all of them are revoked."""
+    check_password_strength(new, user.email, user.name, user.org.name)
     user.set_password(new)
     end_all_sessions(user)
+    revoke_all_api_tokens(user, by=user, note="password reset")
     audit.record("user.password_reset", user, by=user)
 
 
@@ -424,11 +473,23 @@ def create_api_token(user: User, name: str, *, by: User | None = None) -> tuple[
     require(by or user, "create_token", user)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user=user, name=(name or "API").strip()[:60], token_hash=hash_token(secret),
-                   prefix=secret[:10])
+                   prefix=secret[:10], expires_at=utcnow() + token_lifetime())
     db.session.add(row)
     db.session.flush()
     audit.record("api_token.create", row, by=by or user, after={"name": row.name, "prefix": row.prefix})
     return secret, row
+
+
+def token_lifetime() -> timedelta:
+    return timedelta(days=current_app.config["API_TOKEN_DAYS"])
+
+
+def revoke_all_api_tokens(user: User, *, by: User | None, note: str | None = None) -> None:
+    now = utcnow()
+    for row in user_tokens(user):
+        if row.revoked_at is None:
+            row.revoked_at = now
+            audit.record("api_token.revoke", row, by=by, note=note)
 
 
 def revoke_api_token(token_id: int, *, by: User) -> None:
@@ -443,11 +504,12 @@ def revoke_api_token(token_id: int, *, by: User) -> None:
 def user_for_api_token(secret: str | None) -> User | None:
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
+    now = utcnow()
     row = db.session.scalar(sa.select(ApiToken).where(
-        ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)))
+        ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now))
     if row is None or not may_log_in(row.user):
         return None
-    now = utcnow()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
     return row.user

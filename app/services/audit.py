@@ -79,6 +79,8 @@ ACTION_LABELS = {
     "user.create": _l("Created the account"),
     "user.login": _l("Logged in"),
     "user.login_failed": _l("Failed login"),
+    "user.locked": _l("Locked after failed logins"),
+    "user.register_attempt": _l("Someone tried to register with the address"),
     "user.profile": _l("Changed the profile"),
     "user.role": _l("Changed the role"),
     "user.appoint": _l("Appointed an administrator"),

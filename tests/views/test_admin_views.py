@@ -19,7 +19,7 @@ from tests.views.test_auth_views import html
 def pending_founder(app):
     user = accounts.register_organization(
         org_name="成都银行股份有限公司", credit_code_value="91510100633142770A", kind=OrgKind.bank,
-        email="founder@bank.cn", name="张三", password="abc12345")
+        email="founder@bank.cn", name="张三", password="Furong-Bridge-48")
     db.session.commit()
     return user
 

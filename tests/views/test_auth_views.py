@@ -65,7 +65,7 @@ def test_deactivated_user_cannot_log_in(client, owner):
 def reg_data(**overrides):
     data = dict(mode="new", credit_code=CHENGDU_BANK, org_name="成都银行股份有限公司",
                 org_kind="bank", district_code="", name="张三", phone="028-86665000",
-                email="founder@bank.cn", password="abc12345", password2="abc12345", agree="y")
+                email="founder@bank.cn", password="Furong-Bridge-48", password2="Furong-Bridge-48", agree="y")
     data.update(overrides)
     return data
 
@@ -91,7 +91,7 @@ def test_register_new_organisation(client):
     user = db.session.scalar(sa.select(User).where(User.email == "founder@bank.cn"))
     assert user.org.credit_code == CHENGDU_BANK and user.org.kind is OrgKind.bank
     assert user.org.status is OrgStatus.pending and user.status is UserStatus.pending
-    assert user.check_password("abc12345")
+    assert user.check_password("Furong-Bridge-48")
 
 
 def test_invalid_check_character_is_refused_and_input_kept(client):
@@ -136,20 +136,39 @@ def test_join_pending_organisation_is_refused(client):
     assert "not been verified yet" in page and count(User) == 0
 
 
-def test_duplicate_email(client, owner):
+def test_duplicate_email_answers_like_a_registration_and_tells_the_owner(client, owner, mailbox):
     db.session.commit()
-    page = html(register(client, email="Owner@Test.cn"))
-    assert "already exists" in page and count(Organization) == 1  # only the owner's org
+    fresh = register(client, email="founder@bank.cn", credit_code=CHENGDU_BANK)
+    taken = register(client, email="Owner@Test.cn", credit_code=HUAWEI, org_name="华为技术有限公司")
+    assert taken.status_code == fresh.status_code == 302
+    assert taken.location == fresh.location
+    assert "Registration received" in html(client.get("/login?lang=en"))
+    assert count(Organization) == 2  # the owner's and the new bank: nothing for the taken address
+    assert count(User) == 2
+    [message] = mailbox.to("owner@test.cn")
+    assert "尝试使用您的电子邮箱注册" in message["Subject"]
+    body = Mailbox.body(message)
+    assert "http://localhost/login" in body and "http://localhost/password/forgot" in body
+    assert mailbox.to("founder@bank.cn") == []  # a real registration sends nothing of the kind
 
 
 @pytest.mark.parametrize("password, message", [
-    ("abc", "at least 8"),
-    ("abcdefghij", "mixing letters and digits"),
-    ("1234567890", "mixing letters and digits"),
+    ("abc", "between 8 and 128 characters"),
+    ("abcdefghij", "Sequences such as abc or 6543 are easy to guess"),
+    ("1234567890", "one of the most common passwords"),
+    ("founder2026!", "must not contain the name part of your e-mail address"),
 ])
 def test_weak_password(client, password, message):
     page = html(register(client, password=password, password2=password))
     assert message in page and count(User) == 0
+    assert 'value="founder@bank.cn"' in page  # what the user typed is kept
+
+
+def test_weak_password_is_refused_with_its_reason_in_chinese(client):
+    data = reg_data(password="qwertyuiop", password2="qwertyuiop")
+    page = html(client.post("/register", data=data))
+    assert "密码过于简单，容易被猜到。" in page and "这是最常用的密码之一。" in page
+    assert count(User) == 0 and count(Organization) == 0
 
 
 def test_new_organisation_needs_a_name(client):
@@ -197,7 +216,7 @@ def test_password_reset_by_email(client, owner, mailbox):
     assert log_in(client, owner.email, "NewSecret9").status_code == 302
     client.post("/logout")
     # The same link a second time: refused, the password stays.
-    response = client.post(path, data={"password": "Third1234", "password2": "Third1234"})
+    response = client.post(path, data={"password": "Tianfu-Square-85", "password2": "Tianfu-Square-85"})
     assert response.status_code == 302 and response.location.endswith("/password/forgot")
     db.session.refresh(owner)
     assert owner.check_password("NewSecret9")
@@ -238,14 +257,14 @@ def test_profile_update_and_language(client, owner, login_as):
 def test_change_password(client, owner, login_as):
     login_as(owner)
     response = client.post("/profile/password?lang=en", data={
-        "current_password": "wrong", "password": "Another123", "password2": "Another123"})
+        "current_password": "wrong", "password": "Jinli-Teahouse-19", "password2": "Jinli-Teahouse-19"})
     assert response.status_code == 422 and "current password is wrong" in html(response)
     response = client.post("/profile/password", data={
-        "current_password": factories.PASSWORD, "password": "Another123", "password2": "Another123"})
+        "current_password": factories.PASSWORD, "password": "Jinli-Teahouse-19", "password2": "Jinli-Teahouse-19"})
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200  # this session is kept
     db.session.refresh(owner)
-    assert owner.check_password("Another123")
+    assert owner.check_password("Jinli-Teahouse-19")
 
 
 def test_api_token_shown_once_then_listed_and_revoked(client, institution, login_as):

@@ -170,10 +170,10 @@ def test_production_starts_with_a_real_secret(tmp_path):
 def test_passwords_are_stored_as_scrypt_hashes(app, client):
     client.post("/register", data=dict(
         mode="new", credit_code="91510100633142770A", org_name="成都银行股份有限公司", org_kind="bank",
-        name="张三", email="founder@bank.cn", password="abc12345", password2="abc12345", agree="y"))
+        name="张三", email="founder@bank.cn", password="Furong-Bridge-48", password2="Furong-Bridge-48", agree="y"))
     user = db.session.scalar(sa.select(User).where(User.email == "founder@bank.cn"))
-    assert user.password_hash.startswith("scrypt:") and "abc12345" not in user.password_hash
-    assert user.check_password("abc12345") and not user.check_password("abc12346")
+    assert user.password_hash.startswith("scrypt:") and "Furong-Bridge-48" not in user.password_hash
+    assert user.check_password("Furong-Bridge-48") and not user.check_password("abc12346")
 
 
 def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for():
