@@ -129,6 +129,7 @@ def make_api_token(user: User, name: str = "tests") -> str:
     """A live API token of `user`, written directly: as one created while the user was
     still verified, or before tokens required verification. Returns the secret."""
     secret = accounts.TOKEN_PREFIX + f"factory{next(_seq)}"
-    db.session.add(ApiToken(user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10]))
+    db.session.add(ApiToken(user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10],
+                            expires_at=utcnow() + accounts.token_lifetime()))
     db.session.flush()
     return secret
