@@ -73,7 +73,8 @@ def make_project(org: Organization | None = None, **kw) -> Project:
     n = next(_seq)
     values = dict(
         name=f"测试重点项目{n}号",
-        code=f"2026-510112-48-01-{n:06d}",
+        # the code's division part names the project's district, as validation requires
+        code=f"2026-{kw.get('district_code', '510112')}-48-01-{n:06d}",
         level=Level.municipal,
         category=Category.infrastructure,
         industry_code="48",

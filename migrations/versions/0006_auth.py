@@ -1,7 +1,7 @@
 """API tokens expire; failed logins are counted per address (lockout without Redis).
 
 Revision ID: 0004_auth
-Revises: 0005_mobile
+Revises: 0004_mobile
 Create Date: 2026-12-01
 
 Tokens that exist at the upgrade get the default lifetime from the day of the upgrade, so
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_auth'
-down_revision = "0005_mobile"
+down_revision = "0004_mobile"
 branch_labels = None
 depends_on = None
 
