@@ -1,6 +1,6 @@
 """Maker–checker: a publication request the checker sends back keeps who, when and why.
 
-Revision ID: 0004_mobile
+Revision ID: 0005_mobile
 Revises: 0004_review
 Create Date: 2026-12-01
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0004_mobile'
+revision = "0005_mobile"
 down_revision = '0004_review'
 branch_labels = None
 depends_on = None

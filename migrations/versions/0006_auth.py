@@ -1,7 +1,7 @@
 """API tokens expire; failed logins are counted per address (lockout without Redis).
 
-Revision ID: 0004_auth
-Revises: 0004_mobile
+Revision ID: 0006_auth
+Revises: 0005_mobile
 Create Date: 2026-12-01
 
 Tokens that exist at the upgrade get the default lifetime from the day of the upgrade, so
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0004_auth'
-down_revision = "0004_mobile"
+revision = "0006_auth"
+down_revision = "0005_mobile"
 branch_labels = None
 depends_on = None
 
