@@ -133,3 +133,11 @@ def test_a_filter_with_an_error_stays_unfolded_on_phones(client, owner):
     assert re.search(r'data-bs-target="#need-filters" aria-expanded="true"', page)
     page = html(client.get("/needs/", query_string={"q": "成都"}))
     assert 'collapse" id="need-filters"' in page and 'aria-expanded="false"' in page
+
+
+
+def test_an_edition_filter_with_an_error_stays_unfolded_on_phones(client, listed):
+    page = html(client.get("/editions/2026-6?min_amount=-5"))
+    assert 'collapse show" id="edition-filters"' in page
+    assert re.search(r'data-bs-target="#edition-filters" aria-expanded="true"', page)
+    assert "金额不能为负数。" in page
