@@ -18,6 +18,7 @@ force_locale("zh"). Amounts are exact Decimals in 万元 (PRODUCT.md §6, "Money
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -53,13 +54,22 @@ LIST_SEPARATOR = "、"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+# C0 controls except tab, line feed and carriage return (openpyxl's ILLEGAL_CHARACTERS_RE)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def formula_safe(value: Any) -> Any:
     """Neutralise a text cell a spreadsheet would run as a formula (OWASP "CSV injection").
 
-    Text beginning with = + - @ tab or CR gets a leading apostrophe; anything else, and
-    every non-text value, is returned unchanged. Used by both the Excel and CSV exports.
+    Text beginning with = + - @ tab or CR gets a leading apostrophe; control characters
+    that a spreadsheet cannot hold (XML 1.0 forbids them; openpyxl refuses them) are
+    dropped, so a name typed with one never breaks an export. Anything else, and every
+    non-text value, is returned unchanged. Used by both the Excel and CSV exports.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if not isinstance(value, str):
+        return value
+    value = CONTROL_CHARACTERS.sub("", value)
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 

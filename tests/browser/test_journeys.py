@@ -222,14 +222,14 @@ def test_admin_publishes_edition_and_institution_reads_it(site, page, browser, t
     log_in(reader, site, bank)
     reader.goto(f"{site}/editions/2026-3")
     reader.get_by_label("所属区（市）县").select_option(label="锦江区")
-    reader.get_by_role("button", name="筛选").click()
+    reader.get_by_role("button", name="筛选", exact=True).click()
     expect(reader.locator(".cp-list-total")).to_have_text(re.compile(r"^共 1 项，融资需求合计 \S+ [万亿]元$"))
     expect(reader.get_by_role("link", name=names[1])).to_be_visible()
     expect(reader.get_by_role("link", name=names[0])).to_have_count(0)
 
     reader.get_by_label("所属区（市）县").select_option("")
     reader.get_by_label("关键词（项目名称、业主、简介）").fill("北延线")
-    reader.get_by_role("button", name="筛选").click()
+    reader.get_by_role("button", name="筛选", exact=True).click()
     expect(reader.get_by_role("link", name=names[1])).to_have_count(0)
     expect(reader.locator(".cp-list-total")).to_have_text(re.compile(r"^共 1 项，融资需求合计 \S+ [万亿]元$"))
     expect(reader.get_by_role("link", name=names[0])).to_be_visible()
@@ -247,7 +247,7 @@ def test_admin_publishes_edition_and_institution_reads_it(site, page, browser, t
     # ... downloads what a filter selects, with the contact details ...
     reader.get_by_role("link", name="2026年第3期（5–6月）").click()
     reader.get_by_label("所属区（市）县").select_option(label="龙泉驿区")
-    reader.get_by_role("button", name="筛选").click()
+    reader.get_by_role("button", name="筛选", exact=True).click()
     with reader.expect_download() as download:
         reader.locator(".cp-selection").get_by_role("link", name="Excel").last.click()
     assert "筛选结果" in download.value.suggested_filename and "含联系方式" in download.value.suggested_filename

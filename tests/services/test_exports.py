@@ -299,6 +299,16 @@ def test_formula_safe(value, expected):
     assert exports.formula_safe(value) == expected
 
 
+def test_control_characters_in_a_name_never_break_a_spreadsheet(app):
+    # anyone can type one into a registration or a project name; openpyxl refuses them
+    item = make_item(1, project_name="成都\x01地铁\x1f项目", owner_org="=\x00成都轨道")
+    col = {c.key: i for i, c in enumerate(exports.COLUMNS)}
+    row = next(xlsx_sheet(exports.edition_xlsx(META, [item])).iter_rows(min_row=2))
+    assert row[col["project_name"]].value == "成都地铁项目"
+    assert row[col["owner_org"]].value == "'=成都轨道"
+    assert csv_rows(exports.edition_csv(META, [item]))[1][col["project_name"]] == "成都地铁项目"
+
+
 def test_contact_details_never_appear_in_any_export(items):
     outputs = {
         "csv": exports.edition_csv(META, items).decode("utf-8-sig"),

@@ -182,3 +182,15 @@ def test_excel_export_is_for_admins_only(client, request, who):
     login(client, request.getfixturevalue(who))
     assert client.get("/admin/audit.xlsx").status_code == 403
     assert client.get("/admin/audit.xlsx").data[:2] != b"PK"
+
+
+def test_excel_export_survives_a_control_character_in_a_name(client, admin, owner):
+    # a self-registered name with one would otherwise make every later export fail
+    accounts.update_profile(owner, name="业主\x01经办人", phone=None, title=None, locale="zh")
+    db.session.commit()
+    login(client, admin)
+    response = client.get("/admin/audit.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    assert any("业主经办人" in v for v in cells) and not any("\x01" in v for v in cells)
