@@ -2,6 +2,7 @@
 our own catalog; the checkbox group; running a form's checks and its service's checks in
 one pass; saving an edit form."""
 
+import re
 from collections.abc import Callable
 
 import wtforms
@@ -65,12 +66,29 @@ class _OurMessages:
 OUR_MESSAGES = _OurMessages()
 
 
+# C0 control characters other than tab, line feed and carriage return: invisible, often
+# pasted along with text from other systems, and refused by spreadsheets and XML.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+NO_CONTROL_CHARACTERS = _l("Remove the invisible control characters (copied along with the "
+                           "text) from this field.")
+
+
 class Form(FlaskForm):
-    """The base of every form of the site."""
+    """The base of every form of the site. Text with control characters is refused on
+    every field except passwords, which are only ever hashed."""
 
     class Meta:
         def get_translations(self, form):
             return OUR_MESSAGES
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if (isinstance(field.data, str) and field.type != "PasswordField"
+                    and CONTROL_CHARACTERS.search(field.data)):
+                field.errors = [*field.errors, NO_CONTROL_CHARACTERS]
+                valid = False
+        return valid
 
 
 class FilterForm(wtforms.Form):

@@ -15,6 +15,7 @@ from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectF
 from app import forms as app_forms
 from app.extensions import db
 from app.models import FinancingNeed, Project
+from app.services import accounts
 from tests import factories
 from tests.views.test_needs_views import form_data as need_form
 from tests.views.test_needs_views import login
@@ -292,3 +293,17 @@ def test_no_english_in_chinese_form_messages(app, how):
                     assert not ASCII_WORD.search(str(message)), \
                         f"{form_cls.__name__}.{name}: {message!r}"
     assert seen > 20
+
+
+def test_control_characters_are_refused_and_nothing_is_saved(client, owner):
+    from tests.views.test_auth_views import reg_data
+
+    response = client.post("/register", data=reg_data(name="张\x01三", email="ctl@test.cn"))
+    assert field_errors(response).get("name") == ["请删除此项中随文字一起复制进来的不可见控制字符。"]
+    assert accounts.find_user_by_email("ctl@test.cn") is None
+    login(client, owner)
+    response = client.post("/profile", data={"name": "业主\x1f经办人", "phone": "", "title": "",
+                                             "locale": "zh"})
+    assert field_errors(response).get("name") == ["请删除此项中随文字一起复制进来的不可见控制字符。"]
+    db.session.expire_all()
+    assert "\x1f" not in owner.name
