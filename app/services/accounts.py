@@ -283,15 +283,22 @@ def appoint_admin(*, name: str, email: str, by: User) -> User:
     return user
 
 
-def _mail_appointment(user: User, by: User) -> None:
+def _set_password_link(user: User) -> tuple[str, int]:
+    """The e-mailed link that lets `user` choose a password (a reset or a first one), and
+    the minutes it stays valid."""
     from flask import url_for
+
+    link = current_app.config["SITE_URL"].rstrip("/") + url_for(
+        "auth.reset_password", token=make_reset_token(user))
+    return link, current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+
+
+def _mail_appointment(user: User, by: User) -> None:
     from flask_babel import force_locale
 
     from app.services import mail
 
-    link = current_app.config["SITE_URL"].rstrip("/") + url_for(
-        "auth.reset_password", token=make_reset_token(user))
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    link, minutes = _set_password_link(user)
     with force_locale(user.locale or "zh"):
         mail.queue(
             user.email,
@@ -421,7 +428,6 @@ def user_for_reset_token(token: str) -> User | None:
 
 def request_password_reset(email: str) -> None:
     """E-mail a reset link if the account exists; say nothing either way."""
-    from flask import url_for
     from flask_babel import force_locale
 
     from app.services import mail
@@ -429,9 +435,7 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email or "")
     if not may_log_in(user):
         return
-    link = current_app.config["SITE_URL"].rstrip("/") + url_for(
-        "auth.reset_password", token=make_reset_token(user))
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    link, minutes = _set_password_link(user)
     with force_locale(user.locale or "zh"):
         mail.queue(
             user.email,
