@@ -35,6 +35,15 @@ from app.models.user import (
     hash_token,
 )
 
+# Every model with a life cycle and its one declaration, the transition table: move()
+# enforces it, the permission gates derive from it, the audit log names its statuses.
+TRANSITIONS = {
+    Edition: EDITION_TRANSITIONS,
+    FinancingNeed: NEED_TRANSITIONS,
+    Organization: ORG_STATUS_TRANSITIONS,
+    User: USER_STATUS_TRANSITIONS,
+}
+
 __all__ = [
     "Attachment", "AuditEntry", "CLOSED_NEED_STATUSES", "EDITABLE_NEED_STATUSES",
     "NEED_TRANSITIONS", "FinancingNeed", "NeedInstrument", "NeedStatus", "Notification",
@@ -43,4 +52,5 @@ __all__ = [
     "UserStatus",
     "hash_token", "EDITION_TRANSITIONS", "PUBLIC_EDITION_STATUSES", "Edition", "EditionFile",
     "EditionItem", "EditionItemInstrument", "EditionStatus", "ItemMarker", "SavedSearch",
+    "TRANSITIONS",
 ]

@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import AuditEntry
+from app.models import TRANSITIONS, AuditEntry
 from app.reference import label
 
 
@@ -119,8 +119,6 @@ def action_label(action: str) -> str:
     """The action in words; status changes (“financing_need.approved”) name the new status."""
     if action in ACTION_LABELS:
         return str(ACTION_LABELS[action])
-    from app.services.workflow import TRANSITIONS
-
     table, _dot, status = action.partition(".")
     for model in TRANSITIONS:
         if model.__tablename__ == table:

@@ -1,24 +1,10 @@
 """move(): the only code that sets .status on an object with a life cycle."""
 
-from app.models import (
-    EDITION_TRANSITIONS,
-    NEED_TRANSITIONS,
-    ORG_STATUS_TRANSITIONS,
-    USER_STATUS_TRANSITIONS,
-    Edition,
-    FinancingNeed,
-    Organization,
-    User,
-)
+from app.models import TRANSITIONS
 from app.services import audit
 from app.services.errors import InvalidTransition
 
-TRANSITIONS = {
-    Edition: EDITION_TRANSITIONS,
-    FinancingNeed: NEED_TRANSITIONS,
-    Organization: ORG_STATUS_TRANSITIONS,
-    User: USER_STATUS_TRANSITIONS,
-}
+__all__ = ["TRANSITIONS", "can_move", "move"]
 
 
 def can_move(obj, to) -> bool:
