@@ -14,14 +14,15 @@ organisation record (the home page tells it where verification stands), and an
 institution or expert account reads what the published lists show the public.
 """
 
+import enum
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from app.models import (
-    CLOSED_NEED_STATUSES,
     EDITABLE_NEED_STATUSES,
     PUBLIC_EDITION_STATUSES,
+    TRANSITIONS,
     Attachment,
     AuditEntry,
     Edition,
@@ -245,25 +246,69 @@ RULES: dict[tuple[str, type], Callable] = {
 }
 
 
+# ---- when: the state gates, read off the life cycles -------------------------------------
 # Actions that are only possible in some states of the object. can() needs both the
 # rule above (who) and the state (when); require() tells the two refusals apart:
 # the wrong person gets NotAllowed (403), the right person at the wrong time
 # InvalidTransition (409).
-_OPEN_NEED_STATUSES = frozenset(s for s in NeedStatus if s not in CLOSED_NEED_STATUSES)
-STATES: dict[tuple[str, type], frozenset] = {
+#
+# The life cycle is declared once, in the models' transition tables (app.models
+# TRANSITIONS). An action that moves its object along an edge is named here by the status
+# it leads to, and is possible in every state from which an edge to that status leaves.
+ACTION_TARGETS: dict[tuple[str, type], enum.Enum] = {
+    ("submit", FinancingNeed): NeedStatus.submitted,
+    ("approve", FinancingNeed): NeedStatus.approved,
+    ("return", FinancingNeed): NeedStatus.returned,
+    ("withdraw", FinancingNeed): NeedStatus.withdrawn,
+    ("publish", Edition): EditionStatus.published,
+    # Both halves of maker–checker lead to publication: asked and approved while it is open.
+    ("request_publication", Edition): EditionStatus.published,
+    ("approve_publication", Edition): EditionStatus.published,
+    # A correction, once published, supersedes the edition it corrects.
+    ("correct", Edition): EditionStatus.superseded,
+}
+
+# Edges that serve another action than the one named by their target. An owner's edit of
+# an approved or listed need sends it back for review (approval.send_back_for_review)
+# along the edge to `submitted`; "submit" itself starts from a draft or a returned need.
+EDGES_OF_OTHER_ACTIONS: dict[tuple[type, enum.Enum, enum.Enum], str] = {
+    (FinancingNeed, NeedStatus.approved, NeedStatus.submitted): "edit",
+    (FinancingNeed, NeedStatus.listed, NeedStatus.submitted): "edit",
+}
+
+
+def _sources(action: str, model: type, target) -> frozenset:
+    """The states from which `action` takes `model` to `target`."""
+    return frozenset(
+        state for state, targets in TRANSITIONS[model].items()
+        if target in targets and EDGES_OF_OTHER_ACTIONS.get((model, state, target), action) == action
+    )
+
+
+def _alive(model: type) -> frozenset:
+    """The states that still have a way out (not financed, withdrawn, expired ...)."""
+    return frozenset(state for state, targets in TRANSITIONS[model].items() if targets)
+
+
+# Actions that are not an edge of the life cycle (the status stays, or the row goes),
+# each gated explicitly.
+STATE_OVERRIDES: dict[tuple[str, type], frozenset] = {
+    # Editing keeps a draft or a returned need where it is and sends an approved or listed
+    # one back for review (the edges above); a submitted need waits for its reviewer.
     ("edit", FinancingNeed): EDITABLE_NEED_STATUSES,
-    ("submit", FinancingNeed): frozenset({NeedStatus.draft, NeedStatus.returned}),
-    ("withdraw", FinancingNeed): _OPEN_NEED_STATUSES,
-    # Only a draft never submitted; anything reviewed once is withdrawn instead.
+    # Deleting removes the row: only a draft never submitted; anything reviewed once is
+    # in the review history and is withdrawn instead.
     ("delete", FinancingNeed): frozenset({NeedStatus.draft}),
-    ("approve", FinancingNeed): frozenset({NeedStatus.submitted}),
-    ("return", FinancingNeed): frozenset({NeedStatus.submitted}),
-    ("attach", FinancingNeed): _OPEN_NEED_STATUSES,
+    # Files are added to a need for as long as it is alive.
+    ("attach", FinancingNeed): _alive(FinancingNeed),
+    # Compiling changes a draft's items; publication freezes them.
     ("edit", Edition): frozenset({EditionStatus.draft}),
-    ("request_publication", Edition): frozenset({EditionStatus.draft}),
-    ("approve_publication", Edition): frozenset({EditionStatus.draft}),
-    ("publish", Edition): frozenset({EditionStatus.draft}),
-    ("correct", Edition): frozenset({EditionStatus.published}),
+}
+
+STATES: dict[tuple[str, type], frozenset] = {
+    **{(action, model): _sources(action, model, target)
+       for (action, model), target in ACTION_TARGETS.items()},
+    **STATE_OVERRIDES,
 }
 
 
