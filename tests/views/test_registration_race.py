@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import User
-from app.services import accounts
+from app.services.accounts import registration
 from tests.conftest import POSTGRES
 from tests.views.test_auth_views import reg_data
 
@@ -20,7 +20,7 @@ def test_simultaneous_registrations_with_one_email(app, bank_org, mailbox, monke
     db.session.commit()
     both_checked = threading.Barrier(2, timeout=10)
     waited = threading.local()
-    original = accounts.find_user_by_email
+    original = registration.find_user_by_email
 
     def find_then_wait(email):
         # Both requests look the address up, find nothing, and only then go on to insert.
@@ -30,7 +30,7 @@ def test_simultaneous_registrations_with_one_email(app, bank_org, mailbox, monke
             both_checked.wait()
         return found
 
-    monkeypatch.setattr(accounts, "find_user_by_email", find_then_wait)
+    monkeypatch.setattr(registration, "find_user_by_email", find_then_wait)
     data = reg_data(mode="join", credit_code=bank_org.credit_code, org_name="", email="twice@bank.cn")
     responses = [None, None]
 
