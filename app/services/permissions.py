@@ -261,7 +261,7 @@ ACTION_TARGETS: dict[tuple[str, type], enum.Enum] = {
     ("return", FinancingNeed): NeedStatus.returned,
     ("withdraw", FinancingNeed): NeedStatus.withdrawn,
     ("publish", Edition): EditionStatus.published,
-    # Both halves of maker–checker lead to publication: asked and approved while it is open.
+    # Both halves of maker–checker lead to publication: asked for and approved where it can follow.
     ("request_publication", Edition): EditionStatus.published,
     ("approve_publication", Edition): EditionStatus.published,
     # A correction, once published, supersedes the edition it corrects.
@@ -400,4 +400,3 @@ SCOPES: dict[type, Callable[..., sa.Select]] = {
     Edition: visible_editions,
     SavedSearch: visible_saved_searches,
 }
-
