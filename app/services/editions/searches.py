@@ -19,13 +19,13 @@ from app.services.editions.reading import Filters, search_items
 from app.services.errors import ValidationFailed
 from app.services.loader import get_visible
 from app.services.notifications import notify
-from app.services.permissions import require
+from app.services.permissions import require, visible_saved_searches
 
 
 # ---- saved searches and notifications ---------------------------------------------------------------
 def user_searches(user: User) -> list[SavedSearch]:
     return list(db.session.scalars(
-        sa.select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.created_at, SavedSearch.id)))
+        visible_saved_searches(user).order_by(SavedSearch.created_at, SavedSearch.id)))
 
 
 def save_search(user: User, *, name: str, filters: Filters, email: bool = True) -> SavedSearch:
