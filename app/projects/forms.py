@@ -35,7 +35,7 @@ class ProjectForm(Form):
     industry_code = SelectField(_l("Industry"), validators=[DataRequired()])
     district_code = SelectField(_l("District"), validators=[DataRequired()])
     zone_code = SelectField(_l("Functional zone"), validators=[Optional()])
-    # Ranges and decimals of amounts are services.projects' rules (check_money), shown
+    # Ranges and decimals of amounts are checked by services.validation (check_money), shown
     # with the form's own messages in one pass (app.forms.validate_all).
     total_investment = DecimalField(_l("Total investment (万元)"), places=2,
                                     validators=[InputRequired()])
