@@ -16,9 +16,8 @@ from app.models import (
     User,
     UserStatus,
 )
-from app.services import accounts
+from app.services import accounts, search
 from app.services import editions as edition_service
-from app.services.permissions import visible_needs, visible_projects
 from app.urls import local_url
 
 
@@ -36,13 +35,12 @@ def index():
                                operator=accounts.platform_operator())
     stats = None
     if current_user.is_authenticated:
-        projects = visible_projects(current_user).subquery()
-        needs = visible_needs(current_user).subquery()
+        # The same counts as the lists the cards link to (services/search).
+        by_status = search.needs_by_status(current_user)
         stats = {
-            "projects": db.session.scalar(sa.select(sa.func.count()).select_from(projects)),
-            "needs": db.session.scalar(sa.select(sa.func.count()).select_from(needs)),
-            "by_status": dict(db.session.execute(
-                sa.select(needs.c.status, sa.func.count()).group_by(needs.c.status)).all()),
+            "projects": search.count_projects(current_user),
+            "needs": sum(by_status.values()),
+            "by_status": by_status,
             "latest_edition": edition_service.latest_published(),
         }
         # The dashboard's shortcuts: what waits for this user, counted from existing data.
