@@ -313,13 +313,16 @@ class NeedInputSchema(ServiceRulesSchema):
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
     def service_check(self, data: dict) -> None:
-        from app.extensions import db
         from app.models import Project
         from app.services import needs
+        from app.services.errors import NotFound
+        from app.services.loader import get_visible
 
-        project_id = (request.view_args or {}).get("project_id")
-        project = db.session.get(Project, project_id) if project_id else None
-        if project is not None and can(g.get("api_user"), "create_need", project):
+        try:
+            project = get_visible(Project, (request.view_args or {}).get("project_id"), g.get("api_user"))
+        except NotFound:
+            return  # the view answers 404
+        if can(g.get("api_user"), "create_need", project):
             needs.validate_need(data, project)
 
 

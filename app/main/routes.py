@@ -12,12 +12,12 @@ from app.models import (
     Organization,
     OrgStatus,
     Project,
-    Role,
     User,
     UserStatus,
 )
 from app.services import accounts, search
 from app.services import editions as edition_service
+from app.services.permissions import can
 from app.urls import local_url
 
 
@@ -44,16 +44,16 @@ def index():
             "latest_edition": edition_service.latest_published(),
         }
         # The dashboard's shortcuts: what waits for this user, counted from existing data.
-        if current_user.is_admin:
+        if can(current_user, "oversee", current_user.org):
             stats["pending_orgs"] = _count(sa.select(Organization.id).where(
                 Organization.status == OrgStatus.pending))
             stats["pending_users"] = _count(sa.select(User.id).where(User.status == UserStatus.pending))
             stats["draft_editions"] = db.session.scalars(sa.select(Edition).where(
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
             stats["awaiting_approval"] = edition_service.awaiting_approval(current_user)
-        elif current_user.has_role(Role.institution):
+        elif can(current_user, "save_searches", current_user):
             stats["saved_searches"] = len(edition_service.user_searches(current_user))
-    return render_template("main/index.html", stats=stats, Role=Role, NeedStatus=NeedStatus,
+    return render_template("main/index.html", stats=stats, NeedStatus=NeedStatus,
                            Project=Project, FinancingNeed=FinancingNeed)
 
 

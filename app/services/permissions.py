@@ -167,6 +167,11 @@ def _works_on_projects(user, org: Organization) -> bool:
     return _is_owner_of(user, org.id)
 
 
+def _saves_searches(user, target: User) -> bool:
+    """The home page counts the saved searches of a verified institution's own account."""
+    return _verified(user) and user.role is Role.institution and target.id == user.id
+
+
 def _appoint_admin(user, org: Organization) -> bool:
     """Administrators are appointed into the government organisation, by one of its own
     administrators; nobody registers into it."""
@@ -239,6 +244,7 @@ RULES: dict[tuple[str, type], Callable] = {
     ("appoint_admin", Organization): _appoint_admin,
     # Questions a page asks of the user's own organisation (current_user.org) to decide
     # what to show: menus, dashboards, list columns.
+    ("list_projects", Organization): _sees_all_needs,
     ("count_needs", Organization): _sees_all_needs,
     ("prepare_projects", Organization): _works_on_projects,
     ("review_needs", Organization): _admin_only,
@@ -246,6 +252,7 @@ RULES: dict[tuple[str, type], Callable] = {
     ("verify", User): _admin_only,
     ("approve", User): _approve_user,
     ("create_token", User): _create_token,
+    ("save_searches", User): _saves_searches,
     ("deactivate", User): lambda user, target: is_admin(user) and target.id != user.id,
     ("view", AuditEntry): _admin_only,
     ("view", Edition): _view_edition,
