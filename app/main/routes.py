@@ -51,7 +51,7 @@ def index():
             stats["draft_editions"] = db.session.scalars(sa.select(Edition).where(
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
             stats["awaiting_approval"] = edition_service.awaiting_approval(current_user)
-        elif can(current_user, "save_searches", current_user):
+        elif can(current_user, "save_searches", current_user._get_current_object()):
             stats["saved_searches"] = len(edition_service.user_searches(current_user))
     return render_template("main/index.html", stats=stats, NeedStatus=NeedStatus,
                            Project=Project, FinancingNeed=FinancingNeed)

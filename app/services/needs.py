@@ -225,9 +225,3 @@ def _current(need: FinancingNeed) -> dict:
 
 need_form_data = _current
 
-
-def review_queue(*, status: NeedStatus | None = NeedStatus.submitted) -> sa.Select:
-    query = sa.select(FinancingNeed).join(FinancingNeed.project)
-    if status is not None:
-        query = query.where(FinancingNeed.status == status)
-    return query
