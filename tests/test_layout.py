@@ -35,3 +35,17 @@ def test_no_blueprint_imports_another_blueprint(area):
 
 def test_the_scan_finds_the_blueprints():
     assert {"needs", "projects", "admin", "auth", "main", "api", "editions"} <= set(BLUEPRINTS)
+
+
+ROLE_CHECKS = ("is_admin", "has_role(")
+
+
+def test_pages_ask_the_rule_table_instead_of_checking_roles():
+    """What a page shows or allows is decided by permissions.can (a RULES entry), as for
+    objects; a role test in a template or a view would drift from the table."""
+    files = [p for p in (APP / "templates").rglob("*.html") if "editions" not in p.parts]
+    files += [p for p in APP.glob("*/routes.py") if p.parent.name != "editions"]
+    files += list((APP / "api").glob("*.py"))
+    found = [f"{p.relative_to(APP.parent)}: {check}" for p in files
+             for check in ROLE_CHECKS if check in p.read_text(encoding="utf-8")]
+    assert not found
