@@ -173,3 +173,12 @@ def valid_phone(form, field) -> None:
     """A mobile or landline number (services.phone); empty input is for Optional/required."""
     if (field.data or "").strip() and not phone.is_valid(field.data):
         raise ValidationError(phone.RULE)
+
+
+def show_refused(form, filters) -> None:
+    """Put a filter object's refusals (services/search) under the list form's fields; the
+    form keeps what was typed, and the page's filter_errors names what was not applied."""
+    for name, messages in filters.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(messages)

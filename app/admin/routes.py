@@ -29,7 +29,7 @@ from app.models import AuditEntry, Organization, OrgStatus, Role, User, UserSess
 from app.pagination import paginate
 from app.reference import OrgKind, label
 from app.services import accounts, audit
-from app.services.errors import ValidationFailed
+from app.services.errors import NotFound, ValidationFailed
 from app.services.formatting import TZ, today
 from app.services.loader import get_by_id
 from app.services.params import valid_id
@@ -178,7 +178,10 @@ def _org_filter(form: UserFilterForm):
     picked from the list that is exactly one organisation's name or short name means that
     organisation; any other text matches part of the names."""
     if form.org_id.data and not form.org_id.errors and valid_id(form.org_id.data):
-        org = db.session.get(Organization, form.org_id.data)
+        try:
+            org = get_by_id(Organization, form.org_id.data)
+        except NotFound:
+            org = None  # an organisation since deleted: the list is empty
         if org is not None and not form.org.data:
             form.org.data = org.name
         return org, User.org_id == form.org_id.data

@@ -1,7 +1,5 @@
-import sqlalchemy as sa
 from flask import after_this_request
 from flask_smorest import Blueprint
-from sqlalchemy.orm import joinedload
 
 from app.api.auth import authenticate, current_user
 from app.api.pagination import paginate
@@ -15,13 +13,14 @@ from app.api.schemas import (
     OptionalCommentSchema,
     ReasonSchema,
     ReplySchema,
+    filters_or_422,
     page_schema,
 )
 from app.extensions import db
-from app.models import FinancingNeed, NeedInstrument, Project
+from app.models import FinancingNeed, Project
 from app.services import needs
 from app.services.loader import get_visible
-from app.services.permissions import visible_needs
+from app.services.search import NeedFilters, search_needs
 
 bp = Blueprint("api_needs", __name__, url_prefix="", description="Financing needs and their review")
 bp.before_request(authenticate)
@@ -42,25 +41,11 @@ def _audit_contact_reads(shown) -> None:
 @bp.get("/needs")
 @bp.arguments(NeedFilterSchema, location="query", as_kwargs=True)
 @bp.response(200, NeedPageSchema)
-def list_needs(page, per_page, status=None, instrument=None, district=None, level=None,
-               project_id=None, min_amount=None, max_amount=None):
-    """Financing needs the caller may see (institutions: listed needs), newest first."""
-    query = visible_needs(current_user())
-    for column, value in ((FinancingNeed.status, status), (Project.district_code, district),
-                          (Project.level, level), (FinancingNeed.project_id, project_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if instrument is not None:
-        query = query.where(sa.select(NeedInstrument.need_id).where(
-            NeedInstrument.need_id == FinancingNeed.id,
-            NeedInstrument.instrument == instrument).exists())
-    if min_amount is not None:
-        query = query.where(FinancingNeed.amount >= min_amount)
-    if max_amount is not None:
-        query = query.where(FinancingNeed.amount <= max_amount)
-    query = query.order_by(FinancingNeed.id.desc())
-    result = paginate(query, page=page, per_page=per_page,
-                      options=[joinedload(FinancingNeed.project).joinedload(Project.org)])
+def list_needs(page, per_page, **args):
+    """Financing needs the caller may see (institutions: listed needs), last changed first:
+    the filters and orders of the site's need list."""
+    result = paginate(search_needs(current_user(), filters_or_422(NeedFilters, args)),
+                      page=page, per_page=per_page)
     _audit_contact_reads(result["items"])
     return result
 

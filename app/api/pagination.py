@@ -1,17 +1,18 @@
-"""The one pagination envelope: {"items": [...], "page", "per_page", "total", "pages"}."""
-
-import math
+"""The one pagination envelope: {"items": [...], "page", "per_page", "total", "pages"},
+built on the site's paginator (app/pagination.py)."""
 
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.pagination import paginate as paginate_query
 
 
-def paginate(query: sa.Select, *, page: int, per_page: int, options=()) -> dict:
+def envelope(result) -> dict:
+    return {"items": list(result.items), "page": result.page, "per_page": result.per_page,
+            "total": result.total, "pages": result.pages}
+
+
+def paginate(query: sa.Select, *, page: int, per_page: int, options=(), amount_of=None) -> dict:
     """Two statements whatever the page size: a count and the page (plus the eager loads
-    given in options, each one statement)."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(
-        query.options(*options).limit(per_page).offset((page - 1) * per_page)).unique())
-    return {"items": items, "page": page, "per_page": per_page, "total": total,
-            "pages": math.ceil(total / per_page) if total else 0}
+    given in options, each one statement). The page asked for, even beyond the last."""
+    return envelope(paginate_query(query.options(*options), page=page, per_page=per_page,
+                                   amount_of=amount_of, clamp=False))

@@ -1,6 +1,4 @@
-import sqlalchemy as sa
 from flask_smorest import Blueprint
-from sqlalchemy.orm import joinedload
 
 from app.api.auth import authenticate, current_user
 from app.api.pagination import paginate
@@ -10,13 +8,14 @@ from app.api.schemas import (
     ProjectInputSchema,
     ProjectPatchSchema,
     ProjectSchema,
+    filters_or_422,
     page_schema,
 )
 from app.extensions import db
 from app.models import Project
 from app.services import projects
 from app.services.loader import get_visible
-from app.services.permissions import visible_projects
+from app.services.search import ProjectFilters, search_projects
 
 bp = Blueprint("api_projects", __name__, url_prefix="/projects", description="Key projects")
 bp.before_request(authenticate)
@@ -27,21 +26,11 @@ ProjectPageSchema = page_schema(ProjectSchema, "ProjectPage")
 @bp.get("")
 @bp.arguments(ProjectFilterSchema, location="query", as_kwargs=True)
 @bp.response(200, ProjectPageSchema)
-def list_projects(page, per_page, level=None, category=None, district=None, stage=None,
-                  industry=None, q=None):
-    """Projects the caller may see, newest first."""
-    query = visible_projects(current_user())
-    for column, value in ((Project.level, level), (Project.category, category),
-                          (Project.district_code, district), (Project.stage, stage),
-                          (Project.industry_code, industry)):
-        if value is not None:
-            query = query.where(column == value)
-    if q and q.strip():
-        q = q.strip()
-        query = query.where(sa.or_(Project.name.icontains(q, autoescape=True),
-                                   Project.code.icontains(q, autoescape=True)))
-    query = query.order_by(Project.id.desc())
-    return paginate(query, page=page, per_page=per_page, options=[joinedload(Project.org)])
+def list_projects(page, per_page, **args):
+    """Projects the caller may see, last changed first: the filters and orders of the
+    site's project list."""
+    return paginate(search_projects(current_user(), filters_or_422(ProjectFilters, args)),
+                    page=page, per_page=per_page)
 
 
 @bp.get("/<int:project_id>")

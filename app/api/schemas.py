@@ -16,6 +16,7 @@ from app.models import NeedStatus, OrgStatus, Role, UserStatus
 from app.reference import Category, CreditEnhancement, Instrument, Level, OrgKind, ReserveSubstage, Stage
 from app.services.params import MAX_ID, MAX_PAGE, amount_range_error
 from app.services.permissions import can
+from app.services.search import PROJECT_SORTS, NeedFilters
 
 MONEY_PATTERN = r"^\d{1,14}(\.\d{1,2})?$"
 RATE_PATTERN = r"^\d{1,3}(\.\d{1,2})?$"
@@ -248,12 +249,17 @@ class ProjectPatchSchema(ProjectInputSchema):
 
 
 class ProjectFilterSchema(PageArgsSchema):
+    """The project list's filters: the same as the site's (services/search/projects.py)."""
+
+    q = Text(validate=validate.Length(max=100), metadata={"description": "Keyword in name or code"})
     level = _enum(Level)
     category = _enum(Category)
-    district = Text(validate=validate.Length(max=12))
+    district = Text(validate=validate.Length(max=12), metadata={"description": "区(市)县 code, e.g. 510112"})
     stage = _enum(Stage)
-    industry = Text(validate=validate.Length(max=4))
-    q = Text(validate=validate.Length(max=100), metadata={"description": "Keyword in name or code"})
+    industry = Text(validate=validate.Length(max=4), metadata={"description": "GB/T 4754-2017 division, e.g. 48"})
+    sort = fields.String(validate=validate.OneOf(tuple(PROJECT_SORTS)), metadata={
+        "description": "updated (default: last changed first), newest, amount_desc, amount_asc "
+                       "(total investment)"})
 
 
 # ---- financing needs -------------------------------------------------------------------------
@@ -307,13 +313,16 @@ class NeedInputSchema(ServiceRulesSchema):
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
     def service_check(self, data: dict) -> None:
-        from app.extensions import db
         from app.models import Project
         from app.services import needs
+        from app.services.errors import NotFound
+        from app.services.loader import get_visible
 
-        project_id = (request.view_args or {}).get("project_id")
-        project = db.session.get(Project, project_id) if project_id else None
-        if project is not None and can(g.get("api_user"), "create_need", project):
+        try:
+            project = get_visible(Project, (request.view_args or {}).get("project_id"), g.get("api_user"))
+        except NotFound:
+            return  # the view answers 404
+        if can(g.get("api_user"), "create_need", project):
             needs.validate_need(data, project)
 
 
@@ -326,11 +335,16 @@ class NeedPatchSchema(NeedInputSchema):
 
 
 class NeedFilterSchema(PageArgsSchema, AmountRangeArgs):
+    """The need list's filters: the same as the site's (services/search/needs.py)."""
+
+    q = Text(validate=validate.Length(max=100), metadata={"description": "Keyword in the project's name or code"})
     status = _enum(NeedStatus)
     instrument = _enum(Instrument)
-    district = Text(validate=validate.Length(max=12))
+    district = Text(validate=validate.Length(max=12), metadata={"description": "区(市)县 code, e.g. 510112"})
     level = _enum(Level)
     project_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    sort = fields.String(validate=validate.OneOf(tuple(NeedFilters.SORTS)), metadata={
+        "description": "updated (default: last changed first), newest, amount_desc, amount_asc"})
 
 
 class CommentSchema(ma.Schema):
@@ -350,3 +364,15 @@ class ReplySchema(ma.Schema):
 
 class ReasonSchema(ma.Schema):
     reason = Text(allow_none=True, validate=validate.Length(max=5000))
+
+
+def filters_or_422(filters_cls, args: dict):
+    """The service's filter object from the loaded query string. What the schema let
+    through but the filters refuse (an unknown district code) answers 422 with the
+    field's message, as an invalid type does: the API never ignores a filter."""
+    from app.services.errors import ValidationFailed
+
+    f = filters_cls.from_args(args)
+    if f.errors:
+        raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in f.errors.items()})
+    return f

@@ -12,13 +12,12 @@ from app.models import (
     Organization,
     OrgStatus,
     Project,
-    Role,
     User,
     UserStatus,
 )
-from app.services import accounts
+from app.services import accounts, search
 from app.services import editions as edition_service
-from app.services.permissions import visible_needs, visible_projects
+from app.services.permissions import can
 from app.urls import local_url
 
 
@@ -36,26 +35,25 @@ def index():
                                operator=accounts.platform_operator())
     stats = None
     if current_user.is_authenticated:
-        projects = visible_projects(current_user).subquery()
-        needs = visible_needs(current_user).subquery()
+        # The same counts as the lists the cards link to (services/search).
+        by_status = search.needs_by_status(current_user)
         stats = {
-            "projects": db.session.scalar(sa.select(sa.func.count()).select_from(projects)),
-            "needs": db.session.scalar(sa.select(sa.func.count()).select_from(needs)),
-            "by_status": dict(db.session.execute(
-                sa.select(needs.c.status, sa.func.count()).group_by(needs.c.status)).all()),
+            "projects": search.count_projects(current_user),
+            "needs": sum(by_status.values()),
+            "by_status": by_status,
             "latest_edition": edition_service.latest_published(),
         }
         # The dashboard's shortcuts: what waits for this user, counted from existing data.
-        if current_user.is_admin:
+        if can(current_user, "oversee", current_user.org):
             stats["pending_orgs"] = _count(sa.select(Organization.id).where(
                 Organization.status == OrgStatus.pending))
             stats["pending_users"] = _count(sa.select(User.id).where(User.status == UserStatus.pending))
             stats["draft_editions"] = db.session.scalars(sa.select(Edition).where(
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
             stats["awaiting_approval"] = edition_service.awaiting_approval(current_user)
-        elif current_user.has_role(Role.institution):
+        elif can(current_user, "save_searches", current_user._get_current_object()):
             stats["saved_searches"] = len(edition_service.user_searches(current_user))
-    return render_template("main/index.html", stats=stats, Role=Role, NeedStatus=NeedStatus,
+    return render_template("main/index.html", stats=stats, NeedStatus=NeedStatus,
                            Project=Project, FinancingNeed=FinancingNeed)
 
 

@@ -17,6 +17,7 @@ from app import reference
 from app.forms import EMAIL_RULE, Form, MultiCheckboxField, valid_phone
 from app.models import NeedStatus
 from app.reference import CreditEnhancement, Instrument, Level
+from app.services.search.needs import SORT_LABELS
 
 
 def _enums(enum_cls, values) -> list:
@@ -82,13 +83,23 @@ class NeedForm(Form):
 
 
 class NeedFilterForm(Form):
+    """The need list's filters as a form, for showing them; services.search.NeedFilters
+    reads and checks them (the API reads the same ones)."""
+
     class Meta:
         csrf = False
+
+    SORTS = ("updated", "newest", "amount_desc", "amount_asc")
 
     q = StringField(_l("Project name or code"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), validators=[Optional()])
     instrument = SelectField(_l("Instrument"), validators=[Optional()])
     district = SelectField(_l("District"), validators=[Optional()])
+    level = SelectField(_l("Level"), validators=[Optional()])
+    min_amount = StringField(_l("Amount from (10k yuan)"), render_kw={"inputmode": "decimal"})
+    max_amount = StringField(_l("Amount to (10k yuan)"), render_kw={"inputmode": "decimal"})
+    project_id = HiddenField()
+    sort = SelectField(_l("Sort by"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,17 +107,19 @@ class NeedFilterForm(Form):
         self.status.choices = [everything, *reference.choices(NeedStatus)]
         self.instrument.choices = [everything, *reference.choices(Instrument)]
         self.district.choices = [everything, *reference.district_choices()]
+        self.level.choices = [everything, *reference.choices(Level)]
+        self.sort.choices = [(name, SORT_LABELS[name]) for name in self.SORTS]
 
 
 class ReviewFilterForm(NeedFilterForm):
+    SORTS = ("submitted", "updated", "newest", "amount_desc", "amount_asc")
+
     q = StringField(_l("Project, code or owner"), validators=[Optional(), Length(max=100)])
-    level = SelectField(_l("Level"), validators=[Optional()])
     submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
     submitted_to = DateField(_l("Submitted until"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.level.choices = [("", _l("All")), *reference.choices(Level)]
         self.status.choices = [c for c in self.status.choices if c[0] != NeedStatus.draft.value]
 
 

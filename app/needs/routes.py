@@ -1,17 +1,15 @@
 """Financing needs: list, create, edit, detail with review history, the review queue,
 and the life-cycle steps (POST-only, named after their verb)."""
 
-from datetime import datetime, time, timedelta
-
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.forms import save_edit, show_errors, validate_all
-from app.models import AuditEntry, FinancingNeed, NeedInstrument, NeedStatus, Organization, Project
+from app.forms import save_edit, show_errors, show_refused, validate_all
+from app.models import AuditEntry, FinancingNeed, NeedStatus, Project
 from app.needs import bp
 from app.needs.forms import (
     CommentForm,
@@ -23,13 +21,13 @@ from app.needs.forms import (
     WithdrawForm,
 )
 from app.pagination import paginate
-from app.projects.routes import filter_value, receive_upload
-from app.reference import Instrument, Level, label
+from app.reference import label
 from app.services import approval, attachments, needs
-from app.services.errors import InvalidTransition, ValidationFailed
-from app.services.formatting import TZ
+from app.services.errors import InvalidTransition, NotFound, ValidationFailed
 from app.services.loader import get_visible
-from app.services.permissions import can, require, require_admin, visible_needs
+from app.services.permissions import can, require
+from app.services.search import NeedFilters, ReviewFilters, review_needs, search_needs
+from app.uploads import receive_upload
 
 
 def load_need(need_id: int) -> FinancingNeed:
@@ -37,72 +35,38 @@ def load_need(need_id: int) -> FinancingNeed:
     return get_visible(FinancingNeed, need_id, current_user)
 
 
-def _with_project(query: sa.Select) -> sa.Select:
-    # A fixed number of queries per page, whatever its length.
-    return query.options(
-        joinedload(FinancingNeed.project).joinedload(Project.org),
-        selectinload(FinancingNeed.instrument_rows),
-    )
-
-
-def _common_filters(query: sa.Select, form) -> sa.Select:
-    if status := filter_value(form, "status"):
-        query = query.where(FinancingNeed.status == NeedStatus(status))
-    if instrument := filter_value(form, "instrument"):
-        query = query.where(FinancingNeed.instrument_rows.any(
-            NeedInstrument.instrument == Instrument(instrument)))
-    if district := filter_value(form, "district"):
-        query = query.where(Project.district_code == district)
-    return query
-
-
 # ---- lists ---------------------------------------------------------------------------------
 @bp.get("/needs/")
 @login_required
 def index():
+    filters = NeedFilters.from_args(request.args)
     form = NeedFilterForm(formdata=request.args)
-    form.validate()
-    query = _common_filters(visible_needs(current_user), form)
-    if keyword := filter_value(form, "q"):
-        keyword = keyword.strip()
-        query = query.where(sa.or_(Project.name.icontains(keyword, autoescape=True),
-                                   Project.code.icontains(keyword, autoescape=True)))
-    query = _with_project(query).order_by(FinancingNeed.updated_at.desc(), FinancingNeed.id.desc())
-    return render_template("needs/index.html", form=form, page=paginate(query, amount_of=FinancingNeed.amount),
-                           filtered=any(filter_value(form, f.name) for f in form))
+    show_refused(form, filters)
+    page = paginate(search_needs(current_user, filters), amount_of=FinancingNeed.amount)
+    return render_template("needs/index.html", form=form, page=page, filters=filters,
+                           project=_filtered_project(filters), filtered=filters.active)
+
+
+def _filtered_project(filters: NeedFilters) -> Project | None:
+    """The project the list is narrowed to (?project_id=), if the user may see it."""
+    if filters.project_id is None:
+        return None
+    try:
+        return get_visible(Project, filters.project_id, current_user)
+    except NotFound:
+        return None
 
 
 @bp.get("/needs/review")
 @login_required
 def review_queue():
-    require_admin(current_user)
+    filters = ReviewFilters.from_args(request.args)
+    query = review_needs(current_user, filters)
     form = ReviewFilterForm(formdata=request.args)
-    if "status" not in request.args:
-        form.status.data = NeedStatus.submitted.value  # the queue: what waits for review
-    form.validate()
-    # Drafts are the owner's work in progress: never in the queue.
-    query = _common_filters(needs.review_queue(status=None).join(Project.org), form)
-    query = query.where(FinancingNeed.status != NeedStatus.draft)
-    if level := filter_value(form, "level"):
-        query = query.where(Project.level == Level(level))
-    if start := filter_value(form, "submitted_from"):
-        query = query.where(FinancingNeed.submitted_at >= _local_midnight(start))
-    if end := filter_value(form, "submitted_to"):
-        query = query.where(FinancingNeed.submitted_at < _local_midnight(end + timedelta(days=1)))
-    if keyword := filter_value(form, "q"):
-        keyword = keyword.strip()
-        query = query.where(sa.or_(Project.name.icontains(keyword, autoescape=True),
-                                   Project.code.icontains(keyword, autoescape=True),
-                                   Organization.name.icontains(keyword, autoescape=True),
-                                   Organization.short_name.icontains(keyword, autoescape=True)))
-    query = _with_project(query).order_by(FinancingNeed.submitted_at.asc().nulls_last(),
-                                              FinancingNeed.id.asc())
-    return render_template("needs/review.html", form=form, page=paginate(query, amount_of=FinancingNeed.amount))
-
-
-def _local_midnight(day) -> datetime:
-    """The start of `day` in the city's time zone (dates are entered in local time)."""
-    return datetime.combine(day, time.min, tzinfo=TZ)
+    form.status.data = filters.shown("status")
+    show_refused(form, filters)
+    return render_template("needs/review.html", form=form, filters=filters,
+                           page=paginate(query, amount_of=FinancingNeed.amount))
 
 
 # ---- create and edit ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from app import reference
 from app.forms import Form
 from app.reference import Category, Level, ReserveSubstage, Stage
+from app.services.search.projects import SORT_LABELS
 
 NONE_CHOICE = ("", "—")
 
@@ -35,7 +36,7 @@ class ProjectForm(Form):
     industry_code = SelectField(_l("Industry"), validators=[DataRequired()])
     district_code = SelectField(_l("District"), validators=[DataRequired()])
     zone_code = SelectField(_l("Functional zone"), validators=[Optional()])
-    # Ranges and decimals of amounts are services.projects' rules (check_money), shown
+    # Ranges and decimals of amounts are checked by services.validation (check_money), shown
     # with the form's own messages in one pass (app.forms.validate_all).
     total_investment = DecimalField(_l("Total investment (万元)"), places=2,
                                     validators=[InputRequired()])
@@ -97,6 +98,9 @@ class ProjectForm(Form):
 
 
 class ProjectFilterForm(Form):
+    """The project list's filters as a form, for showing them; services.search.ProjectFilters
+    reads and checks them (the API reads the same ones)."""
+
     class Meta:
         csrf = False
 
@@ -105,6 +109,8 @@ class ProjectFilterForm(Form):
     category = SelectField(_l("Category"), validators=[Optional()])
     district = SelectField(_l("District"), validators=[Optional()])
     stage = SelectField(_l("Stage"), validators=[Optional()])
+    industry = SelectField(_l("Industry"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,3 +119,5 @@ class ProjectFilterForm(Form):
         self.category.choices = [everything, *reference.choices(Category)]
         self.district.choices = [everything, *reference.district_choices()]
         self.stage.choices = [everything, *reference.choices(Stage)]
+        self.industry.choices = [everything, *reference.industry_choices()]
+        self.sort.choices = list(SORT_LABELS.items())

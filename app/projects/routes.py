@@ -1,64 +1,36 @@
 """Projects: list, create, edit, detail; attachments of projects and needs (download, delete)."""
 
-import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.forms import save_edit, show_errors, validate_all
-from app.models import Attachment, FinancingNeed, NeedStatus, Project, Role
+from app.forms import save_edit, show_errors, show_refused, validate_all
+from app.models import Attachment, NeedStatus, Project
 from app.pagination import paginate
 from app.projects import bp
 from app.projects.forms import ProjectFilterForm, ProjectForm
-from app.reference import Category, Level, Stage
 from app.services import approval, attachments, projects
 from app.services.errors import NotFound, ValidationFailed
 from app.services.loader import get_visible
-from app.services.permissions import can, require, visible_projects
-
-
-def filter_value(form, name: str):
-    """A filter's value, or None when it is empty or not one of its choices."""
-    field = getattr(form, name)
-    return field.data if field.data and not field.errors else None
+from app.services.permissions import can, require
+from app.services.search import ProjectFilters, need_counts, search_projects
+from app.uploads import receive_upload
 
 
 # ---- list -----------------------------------------------------------------------------
 @bp.get("/projects/")
 @login_required
 def index():
+    filters = ProjectFilters.from_args(request.args)
     form = ProjectFilterForm(formdata=request.args)
-    form.validate()
-    query = visible_projects(current_user).options(joinedload(Project.org))
-    if keyword := filter_value(form, "q"):
-        keyword = keyword.strip()
-        query = query.where(sa.or_(Project.name.icontains(keyword, autoescape=True),
-                                   Project.code.icontains(keyword, autoescape=True)))
-    for name, column, enum_cls in (("level", Project.level, Level),
-                                   ("category", Project.category, Category),
-                                   ("stage", Project.stage, Stage)):
-        if value := filter_value(form, name):
-            query = query.where(column == enum_cls(value))
-    if district := filter_value(form, "district"):
-        query = query.where(Project.district_code == district)
-    query = query.order_by(Project.updated_at.desc(), Project.id.desc())
-    page = paginate(query, amount_of=Project.total_investment)
-    need_counts = None
-    if can_see_all_needs():  # one query for the whole page
-        ids = [p.id for p in page.items] or [0]
-        need_counts = dict(db.session.execute(
-            sa.select(FinancingNeed.project_id, sa.func.count())
-            .where(FinancingNeed.project_id.in_(ids)).group_by(FinancingNeed.project_id)
-        ).all())
-    return render_template("projects/index.html", form=form, page=page, need_counts=need_counts,
-                           filtered=any(filter_value(form, f.name) for f in form))
-
-
-def can_see_all_needs() -> bool:
-    """Owners and admins see every need of the projects they list; others only listed ones."""
-    return current_user.has_role(Role.admin, Role.owner)
+    show_refused(form, filters)
+    page = paginate(search_projects(current_user, filters), amount_of=Project.total_investment)
+    counts = None
+    if can(current_user, "count_needs", current_user.org):  # one statement for the whole page
+        counts = need_counts(current_user, [p.id for p in page.items])
+    return render_template("projects/index.html", form=form, page=page, need_counts=counts,
+                           filtered=filters.active)
 
 
 # ---- create and edit ---------------------------------------------------------------------
@@ -128,24 +100,6 @@ def detail(project_id):
 
 
 # ---- attachments ---------------------------------------------------------------------------
-def receive_upload(parent):
-    """Store the uploaded `file` on parent. Returns the attachment, or the list of
-    errors to show (nothing is stored then)."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return None, [_("Choose a file to upload.")]
-    # Read one byte more than allowed, so that an oversize file is recognised as such.
-    data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
-    try:
-        att = attachments.add_attachment(parent, upload.filename, data, by=current_user)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        return None, exc.messages()
-    db.session.commit()
-    flash(_("File “%(name)s” uploaded.", name=att.filename), "success")
-    return att, []
-
-
 @bp.post("/projects/<int:project_id>/attachments")
 @login_required
 def upload(project_id):

@@ -14,7 +14,7 @@ from app.services.accounts import active_admins
 from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
 from app.services.notifications import notify
 from app.services.permissions import can, require
-from app.services.projects import Errors, check_money
+from app.services.validation import Errors, check_money, check_not_above
 from app.services.workflow import move
 
 NEED_FIELDS = (
@@ -32,11 +32,10 @@ def validate_need(data: dict, project: Project) -> None:
     if "amount" not in errors and Decimal(data["amount"]) <= 0:
         errors.add("amount", _l("The amount sought must be greater than zero."))
     check_money(errors, "funds_secured", data.get("funds_secured"), required=False)
-    if "amount" not in errors and "funds_secured" not in errors and data.get("funds_secured"):
-        if Decimal(data["funds_secured"]) > Decimal(data["amount"]):
-            errors.add("funds_secured", _l("Financing in place cannot exceed the amount sought."))
-    if "amount" not in errors and Decimal(data["amount"]) > project.total_investment:
-        errors.add("amount", _l("The amount sought cannot exceed the project's total investment."))
+    check_not_above(errors, "funds_secured", data.get("funds_secured"), "amount", data.get("amount"),
+                    _l("Financing in place cannot exceed the amount sought."))
+    check_not_above(errors, "amount", data.get("amount"), "project", project.total_investment,
+                    _l("The amount sought cannot exceed the project's total investment."))
     instruments = data.get("instruments") or []
     if not instruments or not all(isinstance(i, Instrument) for i in instruments):
         errors.add("instruments", _l("Choose at least one financing instrument."))
@@ -226,9 +225,3 @@ def _current(need: FinancingNeed) -> dict:
 
 need_form_data = _current
 
-
-def review_queue(*, status: NeedStatus | None = NeedStatus.submitted) -> sa.Select:
-    query = sa.select(FinancingNeed).join(FinancingNeed.project)
-    if status is not None:
-        query = query.where(FinancingNeed.status == status)
-    return query

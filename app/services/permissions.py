@@ -157,6 +157,22 @@ def _view_org(user, org: Organization) -> bool:
     return is_admin(user) or _member_of(user, org.id)
 
 
+def _sees_all_needs(user, org: Organization) -> bool:
+    """Lists of projects count every need of each project for their owners and admins
+    (others see listed needs only, so a count would say little)."""
+    return is_admin(user) or _is_owner_of(user, org.id)
+
+
+def _works_on_projects(user, org: Organization) -> bool:
+    """Prepares projects and needs as a member of `org` (the owner's dashboard and menu)."""
+    return _is_owner_of(user, org.id)
+
+
+def _saves_searches(user, target: User) -> bool:
+    """The home page counts the saved searches of a verified institution's own account."""
+    return _verified(user) and user.role is Role.institution and target.id == user.id
+
+
 def _appoint_admin(user, org: Organization) -> bool:
     """Administrators are appointed into the government organisation, by one of its own
     administrators; nobody registers into it."""
@@ -227,9 +243,17 @@ RULES: dict[tuple[str, type], Callable] = {
     ("view", Organization): _view_org,
     ("verify", Organization): _admin_only,
     ("appoint_admin", Organization): _appoint_admin,
+    # Questions a page asks of the user's own organisation (current_user.org) to decide
+    # what to show: menus, dashboards, list columns.
+    ("list_projects", Organization): _sees_all_needs,
+    ("count_needs", Organization): _sees_all_needs,
+    ("prepare_projects", Organization): _works_on_projects,
+    ("review_needs", Organization): _admin_only,
+    ("oversee", Organization): _admin_only,  # sees every organisation's projects and their owners
     ("verify", User): _admin_only,
     ("approve", User): _approve_user,
     ("create_token", User): _create_token,
+    ("save_searches", User): _saves_searches,
     ("deactivate", User): lambda user, target: is_admin(user) and target.id != user.id,
     ("view", AuditEntry): _admin_only,
     ("view", Edition): _view_edition,

@@ -1,7 +1,7 @@
 """Projects: create and edit, with the rules a project must satisfy."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,12 +11,12 @@ from app.extensions import db
 from app.models import Organization, Project, User
 from app.reference import Category, Level, ReserveSubstage, Stage
 from app.services import approval, audit
-from app.services.errors import StaleEdit, ValidationFailed, flush_unique
+from app.services.errors import StaleEdit, flush_unique
 from app.services.permissions import require
+from app.services.validation import Errors, check_date_order, check_money, check_not_above
 
 # 全国投资项目在线审批监管平台 project code: year-division-industry-type-serial.
 PROJECT_CODE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
-MAX_MONEY = Decimal("99999999999999.99")
 
 
 def code_division(code: str) -> str:
@@ -29,38 +29,6 @@ PROJECT_FIELDS = (
     "planned_start", "planned_completion", "actual_start", "actual_completion",
     "is_priority", "description",
 )
-
-
-class Errors(dict):
-    def add(self, field: str, message) -> None:
-        self.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationFailed(errors=dict(self))
-
-
-def check_money(errors: Errors, field: str, value, *, required: bool = True) -> None:
-    if value is None or value == "":
-        if required:
-            errors.add(field, _l("This field is required."))
-        return
-    try:
-        value = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        errors.add(field, _l("Enter an amount in 万元, e.g. 1200.50."))
-        return
-    if not value.is_finite() or value < 0:
-        errors.add(field, _l("The amount cannot be negative."))
-    elif value.as_tuple().exponent < -2:
-        errors.add(field, _l("Use at most two decimals (万元)."))
-    elif value > MAX_MONEY:
-        errors.add(field, _l("The amount is too large."))
-
-
-def check_date_order(errors: Errors, data: dict, first: str, second: str, message) -> None:
-    if data.get(first) and data.get(second) and data[first] > data[second]:
-        errors.add(second, message)
 
 
 def validate_project(data: dict, *, project: Project | None = None) -> None:
@@ -95,10 +63,9 @@ def validate_project(data: dict, *, project: Project | None = None) -> None:
         errors.add("reserve_substage", _l("A reserve project needs its sub-stage."))
     check_money(errors, "total_investment", data.get("total_investment"))
     check_money(errors, "annual_planned_investment", data.get("annual_planned_investment"))
-    if "total_investment" not in errors and "annual_planned_investment" not in errors:
-        if Decimal(data["annual_planned_investment"]) > Decimal(data["total_investment"]):
-            errors.add("annual_planned_investment",
-                       _l("The annual planned investment cannot exceed the total investment."))
+    check_not_above(errors, "annual_planned_investment", data.get("annual_planned_investment"),
+                    "total_investment", data.get("total_investment"),
+                    _l("The annual planned investment cannot exceed the total investment."))
     check_date_order(errors, data, "planned_start", "planned_completion",
                      _l("The planned completion must not be before the planned start."))
     check_date_order(errors, data, "actual_start", "actual_completion",

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AuditEntry, NeedStatus, Notification, Role, UserSession, UserStatus
 from app.models.base import utcnow
 from app.reference import OrgKind
-from app.services import attachments, needs
+from app.services import attachments, search
 from tests import factories
 from tests.conftest import login
 from tests.views.test_security import sibling_app
@@ -210,7 +210,7 @@ def test_an_unexpected_error_shows_no_trace(app, client, owner, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals: /srv/citypartner/app.py line 42")
 
-    monkeypatch.setattr(needs, "review_queue", boom)
+    monkeypatch.setattr(search.needs, "_filtered", boom)  # deep inside the review queue's search
     login(client, factories.make_user(factories.make_org(OrgKind.government), Role.admin))
     response = client.get("/needs/review")
     page = response.get_data(as_text=True)
