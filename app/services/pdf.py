@@ -29,7 +29,7 @@ FONT_FAMILIES = ("Noto Sans CJK SC",)
 PAGE_FOOTER_ZH = "第 {page} 页 / 共 {pages} 页"
 ALIGNS = ("left", "center", "right")
 
-Cell = str | Sequence[str]  # a list of strings prints as lines of one cell
+Cell = str | Sequence[str]  # a list of strings prints as lines of one cell (so does a line feed)
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,10 @@ def _text(value) -> str:
     return "" if value is None else CONTROL_CHARACTERS.sub("", str(value))
 
 
-def _cell(value: Cell | None):
+def _cell(value: Cell | None) -> str:
     if value is None or isinstance(value, str):
         return _text(value)
-    return [_text(v) for v in value if v not in (None, "")]
+    return "\n".join(_text(v) for v in value if v not in (None, ""))
 
 
 def _totals_cells(totals: Totals, columns: Sequence[Column]) -> list[dict]:
