@@ -159,25 +159,38 @@ def document_json(doc: Document) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-# One compiler per thread: it keeps the fonts it has read (the CJK font files are large),
-# so only the first PDF of a process pays for loading them.
-_local = threading.local()
+# One compiler per process, kept: it holds the fonts it has read (the CJK font files are
+# large: ~45 MB once loaded), so only the first PDF of a process pays for loading them. Its
+# use is serialised (a document takes a core; a machine has few); a forked child (a job
+# worker's work horse) starts afresh rather than share its parent's.
+_lock = threading.Lock()
+_compilers: list = []
+
+
+def _forked() -> None:
+    global _lock
+    _lock = threading.Lock()
+    _compilers.clear()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _compiler():
-    compiler = getattr(_local, "compiler", None)
-    if compiler is None:
+    if not _compilers:
         import typst  # imported here: only the processes that print pay for it
 
         dirs = [d for d in FONT_DIRS if os.path.isdir(d)]
         if not dirs:
             raise FontsMissing(f"No Chinese font found in {', '.join(FONT_DIRS)}: "
                                "install the fonts-noto-cjk package.")
-        compiler = _local.compiler = typst.Compiler(font_paths=dirs, ignore_system_fonts=True)
-    return compiler
+        _compilers.append(typst.Compiler(font_paths=dirs, ignore_system_fonts=True))
+    return _compilers[0]
 
 
 def render(doc: Document) -> bytes:
     """The PDF of `doc`."""
-    return _compiler().compile(input=str(TEMPLATE), root=str(TEMPLATE.parent),
-                               sys_inputs={"data": document_json(doc)})
+    data = document_json(doc)
+    with _lock:
+        return _compiler().compile(input=str(TEMPLATE), root=str(TEMPLATE.parent),
+                                   sys_inputs={"data": data})

@@ -124,6 +124,16 @@ def test_malformed_documents_are_refused_before_rendering(bad):
 
 def test_a_machine_without_the_chinese_fonts_is_told_what_to_install(monkeypatch):
     monkeypatch.setattr(pdf, "FONT_DIRS", ("/nonexistent/fonts",))
-    monkeypatch.setattr(pdf, "_local", type(pdf._local)())  # a thread that has no compiler yet
+    monkeypatch.setattr(pdf, "_compilers", [])  # a process that has no compiler yet
     with pytest.raises(pdf.FontsMissing, match="fonts-noto-cjk"):
         pdf.render(document([row(1)]))
+
+
+def test_threads_of_one_process_render_at_the_same_time_each_its_own_document():
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"成都市第{n}号并发测试项目" for n in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outputs = list(pool.map(lambda name: pdf.render(document([row(1, name=name)])), names))
+    for name, data in zip(names, outputs, strict=True):
+        assert name in pages_of(data)[0]
