@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from app.services import pdf
+from app.services.exports import pdf
 
 COLUMNS = (
     pdf.Column("序号", 4, "center"),
