@@ -24,8 +24,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO)
-    for noisy in ("weasyprint", "fontTools"):  # page-by-page progress of every PDF
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     register_extensions(app)
     register_blueprints(app)

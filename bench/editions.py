@@ -20,7 +20,7 @@ What it does:
    unique dummy query parameter per request (every request renders the page);
 5. prints a table of p50 / p95 / p99 latency and requests/s, the ratio page/trivial and
    the targets: unfiltered page >= 0.5 x trivial req/s; p95 <= 100 ms with filters and
-   search at 2,000 items; PDF of 1,000 items <= 15 s; Excel <= 3 s.
+   search at 2,000 items; PDF of 1,000 items <= 1.5 s; Excel <= 3 s.
 """
 
 import argparse
@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 YEAR, PERIOD = 2026, 6
 EXPORT_ITEMS = 1000
-TARGETS = {"ratio": 0.5, "p95_ms": 100.0, "pdf_s": 15.0, "xlsx_s": 3.0}
+TARGETS = {"ratio": 0.5, "p95_ms": 100.0, "pdf_s": 1.5, "xlsx_s": 3.0}
 
 # wrk prints its own percentiles (50/75/90/99); this script adds p95 and a parseable line.
 # With BUST=1 each request carries a unique dummy parameter, so no cache can answer it.
@@ -422,7 +422,7 @@ def report(args, http, ex, where) -> None:
          rows["filtered (uncached)"]["p95"] <= TARGETS["p95_ms"]),
         ("search p95 uncached <= 100 ms", rows["search (uncached)"]["p95"], "ms",
          rows["search (uncached)"]["p95"] <= TARGETS["p95_ms"]),
-        (f"PDF of {ex['export_items']:,} items <= 15 s", ex["pdf"][0], "s", ex["pdf"][0] <= TARGETS["pdf_s"]),
+        (f"PDF of {ex['export_items']:,} items <= {TARGETS['pdf_s']} s", ex["pdf"][0], "s", ex["pdf"][0] <= TARGETS["pdf_s"]),
         (f"Excel of {ex['export_items']:,} items <= 3 s", ex["xlsx"][0], "s",
          ex["xlsx"][0] <= TARGETS["xlsx_s"]),
     ]

@@ -106,14 +106,10 @@ def test_pdf_is_an_a4_landscape_list_with_title_names_and_page_numbers(items):
         assert f"第{number}页/共{len(pages)}页" in text
         assert "项目名称" in text and "融资需求（万元）" in text  # header repeated on every page
     assert "成都天府国际机场综合交通枢纽配套工程30号" in pages[-1]
-    assert "合计：30项" in pages[-1]
+    assert "合计：30项600,481.50" in pages[-1]  # the sum of the 融资需求 column
 
 
-@pytest.mark.parametrize("parallel", [False, True], ids=["one-part", "two-parts-in-parallel"])
-def test_long_pdf_numbers_its_pages_in_order_and_keeps_every_row(app, monkeypatch, parallel):
-    # Long tables are laid out in two halves at once (a spawned process) and the merged
-    # pages stamped with their numbers: the reader sees one list, numbered 1..N of N.
-    monkeypatch.setattr(exports.edition, "PDF_PARALLEL_MIN_ROWS", 60 if parallel else 10_000)
+def test_long_pdf_numbers_its_pages_in_order_and_keeps_every_row(app):
     data = exports.edition_pdf(META, [make_item(seq) for seq in range(1, 121)])
 
     pages = [re.sub(r"\s+", "", text) for text in pdf_text(data)]
@@ -124,8 +120,20 @@ def test_long_pdf_numbers_its_pages_in_order_and_keeps_every_row(app, monkeypatc
     found = [int(n) for text in pages for n in re.findall(r"配套工程(\d+)号", text)]
     assert found == list(range(1, 121))  # every row once, in list order
     assert "成都市省、市重点项目融资需求清单" in pages[0] and "更正说明" in pages[0]
-    assert "合计：120项" in pages[-1] and "合计" not in "".join(pages[:-1])
+    # 融资需求 20,001.55 … 20,120.55: their sum, whole 万元 shown without decimals
+    assert "合计：120项2,407,326" in pages[-1] and "合计" not in "".join(pages[:-1])
     assert PdfReader(io.BytesIO(data)).metadata.title.startswith("成都市省、市重点项目融资需求清单")
+
+
+def test_pdf_prints_what_users_typed_literally(app):
+    typed = r"#strong[x] $y$ \ *b* _i_ <lab> @ref [a] #let z = 1"
+    item = make_item(1, project_name=f"成都{typed}项目", owner_org=typed)
+    meta = {**META, "correction_note": typed, "selection": f"关键词：{typed}"}
+
+    text = re.sub(r"\s+", "", "".join(pdf_text(exports.edition_pdf(meta, [item]))))
+    flat = re.sub(r"\s+", "", typed)
+    assert f"成都{flat}项目" in text and f"更正说明：{flat}" in text and f"关键词：{flat}" in text
+    assert text.count(flat) == 4  # the name, the owner, the correction, the selection line
 
 
 def test_pdf_labels_are_chinese_whatever_the_readers_language(app, items):
@@ -142,8 +150,10 @@ def test_pdf_embeds_a_chinese_font(items, tmp_path):
     path = tmp_path / "edition.pdf"
     path.write_bytes(exports.edition_pdf(META, items))
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    cjk = [line for line in fonts.splitlines() if "CJK" in line]
-    assert cjk and all(line.split()[-5] == "yes" for line in cjk)  # the "emb" column
+    lines = fonts.splitlines()[2:]
+    assert lines and all("NotoSansCJK" in line for line in lines)
+    for line in lines:  # embedded, as a subset, with a Unicode map (the text can be copied)
+        assert line.split()[-5:-2] == ["yes", "yes", "yes"], line
 
 
 # --- Excel -------------------------------------------------------------------------------
@@ -341,5 +351,7 @@ def test_a_selection_is_named_and_titled_as_such_and_contacts_only_on_request(it
     with_contacts = csv_rows(exports.edition_csv({**selection, "contacts": True}, items))
     assert with_contacts[1][-3:] == ["联系人", "联系电话", "电子邮箱"]
     assert with_contacts[2][-3:] == list(CONTACTS.values())
-    text = "".join(pdf_text(exports.edition_pdf({**selection, "contacts": True}, items)))
-    assert "筛选结果" in text and CONTACTS["contact_phone"] in text
+    text = re.sub(r"\s+", "", "".join(pdf_text(exports.edition_pdf({**selection, "contacts": True}, items))))
+    assert "筛选结果（所属区（市）县：双流区；融资方式：项目贷款）" in text and "联系人" in text
+    assert "".join(CONTACTS.values()) in text  # name, phone and e-mail in the contact column
+    assert "本文件含联系方式" in text

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale, get_locale
 
 from app.reference import (
@@ -19,7 +18,7 @@ from app.reference import (
     Stage,
     label,
 )
-from app.services.exports.pdf import PDF_PARALLEL_MIN_ROWS, halves, html_to_pdf, pages_numbered
+from app.services.exports import pdf
 from app.services.exports.spreadsheet import MONEY_FORMAT, Column, csv_value, formula_safe, write_table
 from app.services.formatting import TZ, figure
 
@@ -206,48 +205,70 @@ def _title_line(meta: Mapping) -> str:
 
 
 
-def edition_pdf(meta: Mapping, items: Sequence[Mapping]) -> bytes:
-    """The official-looking list: title, period, revision, publication date, 更正说明,
-    one row per item with a header repeated on every page, "第 x 页 / 共 y 页".
+# The printed list (the shared writer, exports/pdf.py): header, share of the width, alignment
+PDF_COLUMNS = (
+    pdf.Column("序号", 4, "center"),
+    pdf.Column("新增/延续", 6, "center"),
+    pdf.Column("项目名称", 18),
+    pdf.Column("项目业主", 15),
+    pdf.Column("区(市)县", 7),
+    pdf.Column("所属行业", 10),
+    pdf.Column("项目级别", 7),
+    pdf.Column("融资需求（万元）", 9, "right"),
+    pdf.Column("融资方式", 11),
+    pdf.Column("期限（月）", 5, "center"),
+    pdf.Column("总投资（万元）", 8, "right"),
+)
+PDF_CONTACT_COLUMN = pdf.Column("联系人", 13)  # room for an e-mail address on one line
+PDF_AMOUNT_COLUMN = 7  # the totals row puts the sum of 融资需求 under this column
+PDF_NOTE = "说明：金额单位为万元；本清单仅列示公开信息，融资对接请登录重点项目融资对接平台查看联系方式。"
+PDF_NOTE_CONTACTS = "说明：金额单位为万元；本文件含联系方式，仅供下载人开展融资对接使用，请勿外传。"
 
-    The table is rendered without page numbers, in two halves in parallel when it is long
-    (the second half in a fresh 'spawn' process: WeasyPrint never runs in a forked copy of
-    a multi-threaded server), then the pages are merged and numbered by stamping a
-    one-line overlay onto each (pages_numbered)."""
+
+def _pdf_row(r: Mapping, contacts: bool) -> list:
+    district = r["district"] + (f"（{r['zone']}）" if r["zone"] else "")
+    term = r["term_months"]
+    cells = [str(r["seq"]), r["marker"], r["project_name"], r["owner_org"], district, r["industry"],
+             r["level"], _wan(r["amount"]), r["instruments"], "" if term is None else str(term),
+             _wan(r["total_investment"])]
+    if contacts:
+        cells.append([r["contact_name"], r["contact_phone"], r["contact_email"]])
+    return cells
+
+
+def edition_document(meta: Mapping, items: Sequence[Mapping]) -> pdf.Document:
+    """The official-looking list as a document of the PDF writer: title, period, revision,
+    publication date and publisher, the selection it was made from, 更正说明, one row per
+    item under a header repeated on every page, the total, "第 x 页 / 共 y 页"."""
     contacts = bool(meta.get("contacts"))
     rows = table_rows(items, contacts)
     published = published_local(meta)
-    # The template is rendered without request context processors: a pure function of the
-    # snapshot, callable from a view, a CLI command or a benchmark alike.
-    template = current_app.jinja_env.get_template("exports/edition_pdf.html")
-    parts_of = halves(rows, len(rows) >= PDF_PARALLEL_MIN_ROWS)
-    htmls = [template.render(
-        list_title=LIST_TITLE,
-        publisher=PUBLISHER,
-        meta=meta,
-        revision_zh=_revision_zh(meta),
-        published=f"{published:%Y年%-m月%-d日}" if published else "",
-        rows=chunk,
-        selection=selection_line(meta),
-        contacts=contacts,
-        first=i == 0,
-        last=i == len(parts_of) - 1,
-        count=len(rows),
-        total_amount=_wan(_total(rows, "amount")),
-        wan=_wan,
-    ) for i, chunk in enumerate(parts_of)]
-    if len(htmls) == 1:
-        parts = [html_to_pdf(htmls[0])]
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    revision = _revision_zh(meta)
+    selection = selection_line(meta)
+    edition = " ".join(p for p in (meta.get("title_zh") or "", revision, SELECTION_ZH if selection else "") if p)
+    published_zh = f"{published:%Y年%-m月%-d日}" if published else ""
+    return pdf.Document(
+        title=LIST_TITLE,
+        subtitle=edition,
+        lines=[f"期次：{meta['year']}年第{meta['period']}期（{meta.get('months_zh') or ''}）　版次：{revision}"
+               f"　发布日期：{published_zh}　发布单位：{PUBLISHER}"],
+        emphasis=[selection] if selection else [],
+        notice=pdf.Notice("更正说明：", meta["correction_note"]) if meta.get("correction_note") else None,
+        columns=PDF_COLUMNS + (PDF_CONTACT_COLUMN,) if contacts else PDF_COLUMNS,
+        rows=[_pdf_row(r, contacts) for r in rows],
+        totals=pdf.Totals(f"合计：{len(rows)} 项", {PDF_AMOUNT_COLUMN: _wan(_total(rows, "amount"))}),
+        note=PDF_NOTE_CONTACTS if contacts else PDF_NOTE,
+        running_left=edition,
+        running_right=PUBLISHER,
+        metadata_title=_title_line(meta),
+        author=PUBLISHER,
+        keywords=(LIST_TITLE, f"{meta['year']}年第{meta['period']}期"),
+    )
 
-        with ProcessPoolExecutor(max_workers=len(htmls) - 1,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            later = [pool.submit(html_to_pdf, html) for html in htmls[1:]]
-            parts = [html_to_pdf(htmls[0])] + [f.result() for f in later]
-    return pages_numbered(parts)
 
+def edition_pdf(meta: Mapping, items: Sequence[Mapping]) -> bytes:
+    """The list edition, or a selection of it, as an A4 landscape PDF (edition_document)."""
+    return pdf.render(edition_document(meta, items))
 
 
 SHEET_NAME = "融资需求清单"
