@@ -680,5 +680,5 @@ def load_demo() -> bool:
         loader.editions()
         db.session.flush()
     # Demo addresses are not real mailboxes: keep the in-app notifications, drop the e-mails.
-    db.session.info.pop(mail.OUTBOX, None)
+    mail.discard_queued()
     return True

@@ -13,6 +13,7 @@ from app.models.edition import (
     ItemMarker,
     SavedSearch,
 )
+from app.models.job import JOB_TRANSITIONS, Job, JobStatus
 from app.models.need import (
     CLOSED_NEED_STATUSES,
     EDITABLE_NEED_STATUSES,
@@ -43,4 +44,5 @@ __all__ = [
     "UserStatus",
     "hash_token", "EDITION_TRANSITIONS", "PUBLIC_EDITION_STATUSES", "Edition", "EditionFile",
     "EditionItem", "EditionItemInstrument", "EditionStatus", "ItemMarker", "SavedSearch",
+    "JOB_TRANSITIONS", "Job", "JobStatus",
 ]

@@ -141,6 +141,8 @@ ACTION_LABELS.update({
     "edition.export_contacts": _l("Downloaded a selection with contact details"),
     "audit_log.export": _l("Exported the audit log"),
 })
+OBJECT_LABELS["job"] = _l("Background job")
+ACTION_LABELS["job.retry"] = _l("Retried a background job")
 
 FIELD_LABELS = {
     "code": _l("Project code"), "level": _l("Level"), "category": _l("Category"),

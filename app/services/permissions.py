@@ -28,6 +28,8 @@ from app.models import (
     EditionItem,
     EditionStatus,
     FinancingNeed,
+    Job,
+    JobStatus,
     NeedStatus,
     Organization,
     Project,
@@ -242,6 +244,8 @@ RULES: dict[tuple[str, type], Callable] = {
     ("view", SavedSearch): _see_search,  # another user's saved search answers 404
     ("create", SavedSearch): _own_search,
     ("delete", SavedSearch): _own_search,
+    ("view", Job): _admin_only,  # the jobs page, /admin/jobs
+    ("retry", Job): _admin_only,
 }
 
 
@@ -264,6 +268,7 @@ STATES: dict[tuple[str, type], frozenset] = {
     ("approve_publication", Edition): frozenset({EditionStatus.draft}),
     ("publish", Edition): frozenset({EditionStatus.draft}),
     ("correct", Edition): frozenset({EditionStatus.published}),
+    ("retry", Job): frozenset({JobStatus.failed}),
 }
 
 
