@@ -124,9 +124,12 @@ def _dispatch(session):
         _run_here(ids)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop(session):
-    session.info.pop(PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop(session, previous_transaction):
+    # The whole transaction: its jobs go with it. A savepoint: the jobs asked for inside it
+    # lose their row and are skipped at the commit (_committed_ids); the others stay.
+    if not previous_transaction.nested:
+        session.info.pop(PENDING, None)
 
 
 # ---- the two backends ----------------------------------------------------------------------
