@@ -87,16 +87,19 @@ def enqueue(kind: str, **args) -> Job:
     return job
 
 
-def discard(kind: str) -> int:
-    """Drop the jobs of `kind` asked for in this transaction (the demo data's e-mails go to
-    no real mailbox). Returns how many."""
+def discard(kind: str) -> list[Job]:
+    """Take back the jobs of `kind` asked for in this transaction (the demo data's e-mails go
+    to no real mailbox); returns them."""
     pending = db.session.info.get(PENDING, [])
     dropped = [j for j in pending if j.kind == kind]
     for job in dropped:
         pending.remove(job)
-        if job in db.session:
+        state = sa.inspect(job)
+        if state.persistent:
+            db.session.delete(job)
+        elif state.pending:
             db.session.expunge(job)
-    return len(dropped)
+    return dropped
 
 
 def _committed_ids(jobs: list[Job]) -> list[int]:

@@ -33,7 +33,7 @@ def queue(to: str, subject: str, body: str) -> None:
 
 def discard_queued() -> int:
     """Drop the e-mails queued in this transaction (demo data: no real mailboxes)."""
-    return jobs.discard("mail.send")
+    return len(jobs.discard("mail.send"))
 
 
 def message(*, to: str, subject: str, body: str, date: str, message_id: str) -> EmailMessage:
