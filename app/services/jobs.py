@@ -46,8 +46,8 @@ ERROR_MAX = 4000
 # kind -> (label, the function that does the work, called with the job's args).
 KINDS = {
     "mail.send": (_l("E-mail"), "app.services.mail:send_job"),
-    "edition.files": (_l("Edition files"), "app.services.editions:render_files_job"),
-    "edition.notify": (_l("Publication notices"), "app.services.editions:notify_readers_job"),
+    "edition.files": (_l("Edition files"), "app.services.editions.files:render_files_job"),
+    "edition.notify": (_l("Publication notices"), "app.services.editions.searches:notify_readers_job"),
 }
 
 

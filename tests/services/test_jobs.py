@@ -16,7 +16,16 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEntry, Job, JobStatus
+from app.models import (
+    AuditEntry,
+    Edition,
+    EditionFile,
+    EditionStatus,
+    Job,
+    JobStatus,
+    NeedStatus,
+    Notification,
+)
 from app.services import jobs
 from app.services.errors import InvalidTransition, NotFound
 from app.services.notifications import notify
@@ -221,3 +230,99 @@ def test_only_failed_jobs_are_retried_and_only_by_admins(app, owner, admin, inst
 def test_unknown_kinds_are_refused(app):
     with pytest.raises(KeyError):
         jobs.enqueue("mail.sned", to="x")
+
+
+# ---- publishing: the files and the notices are jobs -------------------------------------------------
+def _publish_world(admin, owner_org, institution):
+    from decimal import Decimal
+
+    from app.services import editions
+    from tests import factories
+
+    for district in ("510104", "510104", "510105"):
+        project = factories.make_project(org=owner_org, district_code=district)
+        factories.make_need(project, status=NeedStatus.approved, funds_secured=Decimal("40000.00"))
+    editions.save_search(institution, name="锦江区项目", filters=editions.Filters.from_args({"district": "510104"}))
+    db.session.commit()
+    edition = editions.open_draft(2026, 6, by=admin)
+    editions.publish_edition(edition, by=admin)
+    db.session.commit()
+    return edition
+
+
+def _files(edition_id) -> dict:
+    db.session.expire_all()
+    return {f.format: f for f in db.session.scalars(sa.select(EditionFile).where(EditionFile.edition_id == edition_id))}
+
+
+def test_with_rq_publishing_commits_at_once_and_the_worker_renders_files_and_mails_notices(
+        app, client, admin, owner_org, institution, expert, mailbox, run_worker):
+    edition = _publish_world(admin, owner_org, institution)
+    edition_id = edition.id
+
+    # Live at once, its files still to come: the links say so, and their addresses answer a page.
+    assert db.session.get(Edition, edition_id).status is EditionStatus.published
+    assert _files(edition_id) == {} and db.session.get(Edition, edition_id).files_ready_at is None
+    page = client.get("/editions/2026-6").get_data(as_text=True)
+    assert "正在生成" in page and "/editions/2026-6.pdf" not in page
+    pending = client.get("/editions/2026-6.pdf")
+    assert pending.status_code == 404 and "正在生成" in pending.get_data(as_text=True)
+    assert mailbox.messages == []
+    assert {j.kind for j in job_rows()} == {"edition.files", "edition.notify"}
+
+    run_worker()
+
+    files = _files(edition_id)
+    assert set(files) == {"pdf", "xlsx", "csv", "json"}
+    assert files["pdf"].content.startswith(b"%PDF") and files["xlsx"].content[:2] == b"PK"
+    assert db.session.get(Edition, edition_id).files_ready_at is not None
+    page = client.get("/editions/2026-6").get_data(as_text=True)
+    assert "正在生成" not in page and "/editions/2026-6.pdf" in page
+    assert client.get("/editions/2026-6.xlsx").status_code == 200
+    [message] = mailbox.to(institution.email)  # the notice with the saved search's matches
+    assert "2" in message["Subject"] and "锦江区项目" in mailbox.body(message)
+    assert len(mailbox.to(expert.email)) == 1
+    assert {j.status for j in job_rows()} == {JobStatus.done}
+    kinds = {n.user_id: n.kind for n in db.session.scalars(sa.select(Notification))}
+    assert kinds == {institution.id: "edition_published_matches", expert.id: "edition_published"}
+
+
+def test_without_redis_publishing_renders_the_files_and_sends_the_notices_in_process(
+        app, client, admin, owner_org, institution, mailbox):
+    edition = _publish_world(admin, owner_org, institution)
+
+    assert set(_files(edition.id)) == {"pdf", "xlsx", "csv", "json"}
+    assert db.session.get(Edition, edition.id).files_ready_at is not None
+    assert "正在生成" not in client.get("/editions/2026-6").get_data(as_text=True)
+    assert client.get("/editions/2026-6.csv").status_code == 200
+    [message] = mailbox.to(institution.email)
+    assert "锦江区项目" in mailbox.body(message)
+    assert {(j.kind, j.status) for j in job_rows()} == {
+        ("edition.files", JobStatus.done), ("edition.notify", JobStatus.done), ("mail.send", JobStatus.done)}
+
+
+def test_the_files_job_is_idempotent_and_a_failure_leaves_the_edition_published(
+        app, admin, owner_org, institution, monkeypatch):
+    from app.services import exports
+
+    def broken(meta, items):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(exports, "edition_xlsx", broken)
+    edition = _publish_world(admin, owner_org, institution)  # the xlsx fails after the commit
+
+    assert db.session.get(Edition, edition.id).status is EditionStatus.published
+    [files_job] = job_rows("edition.files")
+    assert files_job.status is JobStatus.failed and "disk full" in files_job.error
+    assert _files(edition.id) == {}  # nothing half-stored: the job's writes are one transaction
+    monkeypatch.undo()
+    jobs.retry(files_job, by=admin)
+    db.session.commit()
+    first = {fmt: f.sha256 for fmt, f in _files(edition.id).items()}
+    assert set(first) == {"pdf", "xlsx", "csv", "json"}
+
+    from app.services import editions
+
+    editions.render_files_job(edition_id=edition.id)  # once more: nothing changes
+    db.session.commit()
+    assert {fmt: f.sha256 for fmt, f in _files(edition.id).items()} == first
