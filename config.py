@@ -68,6 +68,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     PER_PAGE = 20
+    # Background jobs (app/services/jobs.py): RQ on Redis when set (JOB_REDIS_URL, by default
+    # REDIS_URL), else in-process after the commit. A failed attempt is retried after each of
+    # these delays (seconds), in turn.
+    JOB_REDIS_URL = os.environ.get("JOB_REDIS_URL") or os.environ.get("REDIS_URL")
+    JOB_QUEUE = os.environ.get("JOB_QUEUE", "citypartner")
+    JOB_RETRY_INTERVALS = (10, 60, 300)
+    JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "900"))  # seconds one attempt may take
     BOOTSTRAP_SERVE_LOCAL = True
     REQUIRE_SECOND_APPROVAL = _bool("REQUIRE_SECOND_APPROVAL", False)
 
@@ -91,6 +98,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = None
     SITE_URL = "http://localhost"
+    JOB_REDIS_URL = None  # jobs run in-process; the tests of the RQ worker set it themselves
 
 
 class ProductionConfig(Config):

@@ -108,3 +108,34 @@ def register(app: Flask) -> None:
         click.echo("Demo accounts (password %s):" % DEMO_PASSWORD)
         for email, role in DEMO_ACCOUNTS:
             click.echo(f"  {email:<20} {role}")
+
+    @app.cli.group()
+    def jobs():
+        """Background jobs (RQ on Redis: JOB_REDIS_URL, by default REDIS_URL)."""
+
+    @jobs.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+    def jobs_worker(burst):
+        """Run the jobs of the queue, in this app's context (needs REDIS_URL)."""
+        from flask import current_app
+        from rq import SimpleWorker
+
+        from app.services import jobs as job_service
+
+        if not current_app.config.get("JOB_REDIS_URL"):
+            raise click.ClickException("REDIS_URL is not set: without it jobs run in the web process.")
+        queue = job_service.rq_queue()
+        # SimpleWorker: each job runs in this process, inside the app; perform() gives every
+        # job an application context (and database session) of its own.
+        worker = SimpleWorker([queue], connection=queue.connection)
+        worker.work(burst=burst, with_scheduler=True)
+
+    @jobs.command("requeue")
+    @click.option("--older-than", default=600, show_default=True, help="Seconds a job has waited.")
+    def jobs_requeue(older_than):
+        """Send again to the queue the jobs still queued (Redis was away when they were saved)."""
+        from app.services import jobs as job_service
+
+        count = job_service.requeue_stale(older_than)
+        db.session.commit()
+        click.echo(f"{count} job(s) sent again")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.models import NEED_TRANSITIONS, ORG_STATUS_TRANSITIONS, USER_STATUS_TRANSITIONS
+from app.models import JOB_TRANSITIONS, NEED_TRANSITIONS, ORG_STATUS_TRANSITIONS, USER_STATUS_TRANSITIONS
 from app.models.edition import EDITION_TRANSITIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -30,6 +30,7 @@ def table_after(heading: str) -> dict[str, set[str]]:
     ("### List edition (清单期次)", EDITION_TRANSITIONS),
     ("### Organisation", ORG_STATUS_TRANSITIONS),
     ("### User account", USER_STATUS_TRANSITIONS),
+    ("### Background job", JOB_TRANSITIONS),
 ])
 def test_readme_state_table_matches_the_code(heading, transitions):
     expected = {state.value: {to.value for to in targets} for state, targets in transitions.items()}

@@ -369,3 +369,29 @@ def audit_export():
                          download_name=f"操作日志_{today():%Y%m%d}.xlsx")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# ---- background jobs ---------------------------------------------------------------------------
+@bp.get("/jobs")
+def jobs():
+    """The queue as one list whichever backend runs it: queued, running, done and failed
+    jobs, newest first, with the error of a failure and its retry button."""
+    from app.models import Job, JobStatus
+    from app.services import jobs as job_service
+
+    status = next((s for s in JobStatus if s.value == request.args.get("status")), None)
+    page = _page(job_service.list_jobs(by=current_user, status=status))
+    return render_template("admin/jobs.html", page=page, status=status, JobStatus=JobStatus,
+                           counts=job_service.counts(by=current_user), jobs=job_service, Job=Job)
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+def retry_job(job_id):
+    from app.models import Job
+    from app.services import jobs as job_service
+
+    job = _get(Job, job_id)
+    job_service.retry(job, by=current_user)
+    db.session.commit()  # the job goes back to the queue once this commits
+    flash(_("Job No. %(id)d was sent to run again; its status is shown below.", id=job_id), "success")
+    return redirect(url_for("admin.jobs", status=request.args.get("status") or None))

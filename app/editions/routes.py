@@ -102,7 +102,7 @@ def show(year, period):
         return redirect(url_for(".compile", year=year, period=period, rev=edition.revision))
     body = Markup(_render_edition_body(edition, preview=False, save_form=_save_form()))
     html = render_template("editions/show.html", edition=edition, body=body)
-    if cache is not None:
+    if cache is not None and edition.files_ready_at is not None:  # not while its files say 正在生成
         if len(cache) >= CACHE_SIZE:
             cache.clear()
         cache[key] = (time.monotonic() + CACHE_SECONDS, html.replace(generate_csrf(), CSRF_PLACEHOLDER))

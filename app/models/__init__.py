@@ -13,6 +13,7 @@ from app.models.edition import (
     ItemMarker,
     SavedSearch,
 )
+from app.models.job import JOB_TRANSITIONS, Job, JobStatus
 from app.models.need import (
     CLOSED_NEED_STATUSES,
     EDITABLE_NEED_STATUSES,
@@ -40,6 +41,7 @@ from app.models.user import (
 TRANSITIONS = {
     Edition: EDITION_TRANSITIONS,
     FinancingNeed: NEED_TRANSITIONS,
+    Job: JOB_TRANSITIONS,
     Organization: ORG_STATUS_TRANSITIONS,
     User: USER_STATUS_TRANSITIONS,
 }
@@ -53,4 +55,5 @@ __all__ = [
     "hash_token", "EDITION_TRANSITIONS", "PUBLIC_EDITION_STATUSES", "Edition", "EditionFile",
     "EditionItem", "EditionItemInstrument", "EditionStatus", "ItemMarker", "SavedSearch",
     "TRANSITIONS",
+    "JOB_TRANSITIONS", "Job", "JobStatus",
 ]

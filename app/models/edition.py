@@ -96,6 +96,9 @@ class Edition(db.Model):
     sent_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_back_note: Mapped[str | None] = mapped_column(sa.Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the job that renders the edition's files (EditionFile) finished: until then the
+    # page says the files are being generated, and their addresses answer so.
+    files_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Frozen at publication: {"new": [...], "carried": [...], "removed": [...], "changed": [...]}
     # Deferred: thousands of entries, read only by the changes page.
     changelog: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True)

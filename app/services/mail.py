@@ -1,8 +1,11 @@
-"""E-mail through SMTP, sent only after the database transaction commits.
+"""E-mail through SMTP, sent by a background job once the database transaction commits.
 
-queue() puts a message in the session's outbox; an after_commit hook sends the outbox,
-and a rollback empties it, so no e-mail speaks of a change that did not happen. Without
-MAIL_SERVER (development) messages are written to the log instead.
+queue() asks for a "mail.send" job in the caller's transaction (app/services/jobs.py): a
+rollback drops it, so no e-mail speaks of a change that did not happen, and the job sends
+the message after the commit, from the worker (or in-process without Redis), with retries
+when the mail server is away. The message's Date and Message-ID are fixed when it is
+queued, so a message sent twice (a retry after a lost reply) is recognisably the same.
+Without MAIL_SERVER (development) messages are written to the log instead.
 """
 
 import logging
@@ -11,13 +14,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.services import jobs
 
 log = logging.getLogger("citypartner.mail")
-OUTBOX = "mail_outbox"
 
 
 def one_line(value: str) -> str:
@@ -27,14 +27,29 @@ def one_line(value: str) -> str:
 
 
 def queue(to: str, subject: str, body: str) -> None:
+    jobs.enqueue("mail.send", to=one_line(to), subject=one_line(subject), body=body,
+                 date=formatdate(localtime=False), message_id=make_msgid(domain="citypartner.local"))
+
+
+def discard_queued() -> int:
+    """Drop the e-mails queued in this transaction (demo data: no real mailboxes)."""
+    return len(jobs.discard("mail.send"))
+
+
+def message(*, to: str, subject: str, body: str, date: str, message_id: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = one_line(to)
     msg["Subject"] = one_line(subject)
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain="citypartner.local")
+    msg["Date"] = date
+    msg["Message-ID"] = message_id
     msg.set_content(body)
-    db.session.info.setdefault(OUTBOX, []).append(msg)
+    return msg
+
+
+def send_job(**args) -> None:
+    """The "mail.send" job. An SMTP failure raises, so the queue tries again later."""
+    send_now([message(**args)], current_app.config)
 
 
 def send_now(messages: list[EmailMessage], config) -> None:
@@ -46,26 +61,10 @@ def send_now(messages: list[EmailMessage], config) -> None:
                      msg["To"], msg["Subject"], msg.get_content())
         return
     smtp_cls = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
-    try:
-        with smtp_cls(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            for msg in messages:
-                smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException):
-        # The change is committed; a mail outage must not turn it into an error page.
-        log.exception("could not send %d e-mail(s)", len(messages))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_outbox(session):
-    messages = session.info.pop(OUTBOX, None)
-    if messages:
-        send_now(messages, current_app.config)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_outbox(session):
-    session.info.pop(OUTBOX, None)
+    with smtp_cls(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        for msg in messages:
+            smtp.send_message(msg)

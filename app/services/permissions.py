@@ -29,6 +29,8 @@ from app.models import (
     EditionItem,
     EditionStatus,
     FinancingNeed,
+    Job,
+    JobStatus,
     NeedStatus,
     Organization,
     Project,
@@ -267,6 +269,8 @@ RULES: dict[tuple[str, type], Callable] = {
     ("view", SavedSearch): _see_search,  # another user's saved search answers 404
     ("create", SavedSearch): _own_search,
     ("delete", SavedSearch): _own_search,
+    ("view", Job): _admin_only,  # the jobs page, /admin/jobs
+    ("retry", Job): _admin_only,
 }
 
 
@@ -290,6 +294,8 @@ ACTION_TARGETS: dict[tuple[str, type], enum.Enum] = {
     ("approve_publication", Edition): EditionStatus.published,
     # A correction, once published, supersedes the edition it corrects.
     ("correct", Edition): EditionStatus.superseded,
+    # An administrator sends a failed job back to the queue.
+    ("retry", Job): JobStatus.queued,
 }
 
 # Edges that serve another action than the one named by their target. An owner's edit of
@@ -298,6 +304,8 @@ ACTION_TARGETS: dict[tuple[str, type], enum.Enum] = {
 EDGES_OF_OTHER_ACTIONS: dict[tuple[type, enum.Enum, enum.Enum], str] = {
     (FinancingNeed, NeedStatus.approved, NeedStatus.submitted): "edit",
     (FinancingNeed, NeedStatus.listed, NeedStatus.submitted): "edit",
+    # A failed attempt goes back to the queue by itself (retries with backoff, jobs.py).
+    (Job, JobStatus.running, JobStatus.queued): "backoff",
 }
 
 

@@ -15,6 +15,7 @@ from app.models import (
     EditionItem,
     EditionStatus,
     ItemMarker,
+    Job,
     NeedStatus,
     Notification,
     SavedSearch,
@@ -192,10 +193,12 @@ def test_failed_publish_leaves_nothing_published(admin, owner_org, fast_exports,
     draft = editions.open_draft(2026, 6, by=admin)
     db.session.commit()
 
-    def broken(meta, items):  # called after every item is frozen and the needs moved
+    def broken(edition):  # called after every item is frozen and the needs moved
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "edition_xlsx", broken)
+    from app.services.editions import publishing
+
+    monkeypatch.setattr(publishing, "changelog", broken)
     with pytest.raises(RuntimeError):
         editions.publish_edition(draft, by=admin)
     db.session.rollback()
@@ -206,6 +209,8 @@ def test_failed_publish_leaves_nothing_published(admin, owner_org, fast_exports,
     assert third.status is NeedStatus.approved and first.status is second.status is NeedStatus.listed
     assert db.session.scalar(sa.select(sa.func.count(EditionFile.id)).where(EditionFile.edition_id == draft.id)) == 0
     assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Job.id)).where(Job.kind.like("edition.%"),
+                                                                  Job.args["edition_id"].as_integer() == draft.id)) == 0
 
 
 def test_published_edition_does_not_change_when_the_need_is_edited(admin, owner_org, fast_exports):

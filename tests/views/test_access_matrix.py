@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import NeedStatus, Notification, Role, UserStatus
 from app.reference import OrgKind
-from app.services import accounts, attachments, editions, exports
+from app.services import accounts, attachments, editions, exports, jobs
 from app.services.notifications import notify
 from tests import factories
 from tests.conftest import login
@@ -60,6 +60,8 @@ MATRIX = {
     "POST admin.reject_user": "lffffo fff",
     "GET admin.user": "lffffo fff",
     "GET admin.users": "lffffo fff",
+    "GET admin.jobs": "lffffo fff",
+    "POST admin.retry_job": "lffffo fff",
     # api-docs
     "GET api-docs.openapi_json": "oooooo ooo",
     # api_editions
@@ -198,6 +200,8 @@ def build_world():
     pending_owner = factories.make_user(owner.org, status=UserStatus.pending)
     rejected_owner = factories.make_user(owner.org, status=UserStatus.rejected, status_reason="非本单位员工")
     pending_gov = factories.make_user(gov, Role.admin, status=UserStatus.pending)
+    job = jobs.enqueue("mail.send", to="x@test.cn", subject="s", body="b", date="", message_id="<1@test>")
+    db.session.flush()
     users = dict(owner=owner, other_owner=other_owner, institution=institution, expert=expert, admin=admin,
                  pending_owner=pending_owner, rejected_owner=rejected_owner, pending_gov=pending_gov)
     values = {
@@ -206,6 +210,7 @@ def build_world():
         "notification_id": db.session.scalar(sa.select(Notification.id).where(Notification.user_id == owner.id)),
         "token": "not-a-valid-token", "year": 2026, "period": 5, "seq": 1, "fmt": "pdf",
         "item_id": draft.items[0].id, "search_id": search.id,
+        "job_id": job.id,
     }
     draft_values = {**values, "period": 6}
     addable = factories.make_need(org=owner.org, status=NeedStatus.approved, funds_secured=Decimal("40000.00"))

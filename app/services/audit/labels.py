@@ -17,6 +17,7 @@ OBJECT_LABELS = {
     "saved_search": _l("Saved search"),
     "audit_log": _l("Audit log"),
     "system": _l("System"),
+    "job": _l("Background job"),
 }
 
 ACTION_LABELS = {
@@ -58,6 +59,7 @@ ACTION_LABELS = {
     "saved_search.delete": _l("Deleted a saved search"),
     "edition.export_contacts": _l("Downloaded a selection with contact details"),
     "audit_log.export": _l("Exported the audit log"),
+    "job.retry": _l("Retried a background job"),
 }
 
 

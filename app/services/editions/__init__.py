@@ -2,8 +2,9 @@
 
 The package, by seam: common (fields, formats, sorts), snapshot (snapshots, meta,
 changelog), reading (finding editions, filters, search, pages), compiling (drafts and
-readiness), publishing (maker–checker, stored files, corrections), selection (exports of
-a filtered selection), searches (saved searches and publication notices). Callers use
+readiness), publishing (maker–checker, corrections), files (the stored files, made by a
+job), selection (exports of a filtered selection), searches (saved searches and publication
+notices, sent by a job). Callers use
 the names re-exported here: `editions.publish_edition(...)`.
 
 THE SNAPSHOT CONTRACT (shared with app/services/exports/ and the API)
@@ -30,9 +31,11 @@ The edition's META dict: year, period, revision, title_zh ("2026年第6期（11�
 months_zh ("11–12月"), published_at (ISO), correction_note (or null), item_count.
 
 Services flush and never commit: publish_edition() writes the snapshots, moves the
-needs to listed, supersedes the previous edition, stores the export files and queues the
-notifications in the caller's transaction, so a failure at any step leaves nothing
-published once the caller rolls back.
+needs to listed, supersedes the previous edition and asks for two jobs in the caller's
+transaction, so a failure at any step leaves nothing published once the caller rolls back.
+The jobs run after the commit (app/services/jobs.py): "edition.files" stores the export
+files (files.py; edition.files_ready_at says when), "edition.notify" the notices with each
+reader's saved-search matches (searches.py).
 """
 
 from app.services.editions.common import (  # noqa: F401
@@ -59,10 +62,15 @@ from app.services.editions.compiling import (  # noqa: F401
     remove_item,
     sort_items,
 )
+from app.services.editions.files import (  # noqa: F401
+    edition_file,
+    render_files_job,
+    request_files,
+    store_files,
+)
 from app.services.editions.publishing import (  # noqa: F401
     awaiting_approval,
     create_correction,
-    edition_file,
     publish_edition,
     request_publication,
     send_back_publication,
@@ -91,6 +99,8 @@ from app.services.editions.searches import (  # noqa: F401
     get_search,
     matching_need_ids,
     notify_readers,
+    notify_readers_job,
+    request_notices,
     save_search,
     set_search_email,
     user_searches,

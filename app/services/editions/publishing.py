@@ -1,7 +1,6 @@
-"""Publishing an edition (maker–checker), its stored files, and corrections."""
+"""Publishing an edition (maker–checker) and corrections. The files and the notices of a
+publication are jobs, asked for here and made after the commit (files.py, searches.py)."""
 
-
-import hashlib
 
 import sqlalchemy as sa
 from flask import current_app
@@ -11,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import (
     Edition,
-    EditionFile,
     EditionItem,
     EditionStatus,
     ItemMarker,
@@ -20,12 +18,12 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit
-from app.services.editions.common import EXPORT_FORMATS
 from app.services.editions.compiling import REVISION_TAKEN, check_readiness, previous_need_ids, red_count
+from app.services.editions.files import request_files
 from app.services.editions.reading import latest_published
-from app.services.editions.searches import notify_readers
-from app.services.editions.snapshot import build_snapshot, changelog, denormalise, meta, public_data
-from app.services.errors import InvalidTransition, NotFound, ValidationFailed, flush_unique
+from app.services.editions.searches import request_notices
+from app.services.editions.snapshot import build_snapshot, changelog, denormalise
+from app.services.errors import InvalidTransition, ValidationFailed, flush_unique
 from app.services.notifications import notify
 from app.services.permissions import can, require
 from app.services.workflow import move
@@ -129,33 +127,12 @@ def publish_edition(edition: Edition, *, by: User) -> Edition:
     edition.published_at = utcnow()
     move(edition, EditionStatus.published, by=by, note=edition.correction_note)
     edition.changelog = changelog(edition)
-    _store_files(edition)
     db.session.flush()
-    notify_readers(edition)
+    # After the commit, outside the request: the four files, and the notices with each
+    # reader's saved-search matches (both jobs; the edition is live at once).
+    request_files(edition)
+    request_notices(edition)
     return edition
-
-
-def _store_files(edition: Edition) -> None:
-    from app.services import exports
-
-    makers = {"pdf": exports.edition_pdf, "xlsx": exports.edition_xlsx,
-              "csv": exports.edition_csv, "json": exports.edition_json}
-    info = meta(edition)
-    items = [public_data(i.snapshot) for i in sorted(edition.items, key=lambda i: i.seq)]
-    for fmt in EXPORT_FORMATS:
-        content = makers[fmt](info, items)
-        edition.files.append(EditionFile(format=fmt, content=content, size=len(content),
-                                         sha256=hashlib.sha256(content).hexdigest()))
-
-
-def edition_file(edition: Edition, fmt: str) -> EditionFile:
-    if fmt not in EXPORT_FORMATS or not edition.is_public:
-        raise NotFound()
-    row = db.session.scalars(sa.select(EditionFile).where(
-        EditionFile.edition_id == edition.id, EditionFile.format == fmt)).first()
-    if row is None:
-        raise NotFound()
-    return row
 
 
 def create_correction(edition: Edition, note: str, *, by: User) -> Edition:

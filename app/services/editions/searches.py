@@ -72,10 +72,26 @@ def _readers() -> list[User]:
             Organization.status == OrgStatus.verified).order_by(User.id)))
 
 
-def notify_readers(edition: Edition) -> None:
+def request_notices(edition: Edition) -> None:
+    """Ask for the publication notices, sent once the caller's transaction has committed."""
+    from app.services import jobs
+    from app.services.editions.files import job_names
+
+    jobs.enqueue("edition.notify", **job_names(edition))
+
+
+def notify_readers_job(edition_id: int, **_names) -> None:
+    """The "edition.notify" job: the notices and their e-mails, written in the job's one
+    transaction with its "done" (so a retry never notifies twice)."""
+    edition = db.session.get(Edition, edition_id)
+    if edition is not None and edition.is_public:
+        notify_readers(edition)
+
+
+def notify_readers(edition: Edition, *, email: bool = True) -> None:
     """Each reader gets an in-app notification; the e-mail goes to everyone except those
     whose saved searches all have e-mail switched off."""
-    total = len(edition.items)
+    total = db.session.scalar(sa.select(sa.func.count(EditionItem.id)).where(EditionItem.edition_id == edition.id))
     searches: dict[int, list[SavedSearch]] = {}
     for search in db.session.scalars(sa.select(SavedSearch)):
         searches.setdefault(search.user_id, []).append(search)
@@ -88,11 +104,11 @@ def notify_readers(edition: Edition) -> None:
     for user in _readers():
         mine = searches.get(user.id, [])
         if not mine:
-            notify([user], kind, params, link)
+            notify([user], kind, params, link, email=email)
             continue
         matched = set()
         for search in mine:
             matched |= matching_need_ids(edition, Filters.from_args(search.filters))
         names = "、".join(s.name for s in mine)
         notify([user], f"{kind}_matches", {**params, "matching": len(matched), "searches": names},
-               link, email=any(s.email for s in mine))
+               link, email=email and any(s.email for s in mine))
