@@ -301,11 +301,13 @@ ACTION_TARGETS: dict[tuple[str, type], enum.Enum] = {
 # Edges that serve another action than the one named by their target. An owner's edit of
 # an approved or listed need sends it back for review (approval.send_back_for_review)
 # along the edge to `submitted`; "submit" itself starts from a draft or a returned need.
+# "system" marks an edge the platform takes by itself, never a user.
+SYSTEM_MOVE = "system"
 EDGES_OF_OTHER_ACTIONS: dict[tuple[type, enum.Enum, enum.Enum], str] = {
     (FinancingNeed, NeedStatus.approved, NeedStatus.submitted): "edit",
     (FinancingNeed, NeedStatus.listed, NeedStatus.submitted): "edit",
     # A failed attempt goes back to the queue by itself (retries with backoff, jobs.py).
-    (Job, JobStatus.running, JobStatus.queued): "backoff",
+    (Job, JobStatus.running, JobStatus.queued): "system",
 }
 
 
