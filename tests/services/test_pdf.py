@@ -76,7 +76,7 @@ def test_portrait_documents_and_a_one_page_footer():
 
 
 def test_text_typed_by_a_user_prints_literally_and_is_never_run_as_markup():
-    data = pdf.render(document([row(1, name=MARKUP), row(2, name="简阳\x00市\x1b垃圾 焚烧\t发电")],
+    data = pdf.render(document([row(1, name=MARKUP), row(2, name="简阳\x00市\x1b垃圾 焚烧\t发电\ud800")],
                                notice=pdf.Notice("更正说明：", MARKUP), note=MARKUP,
                                totals=pdf.Totals(MARKUP, {3: "1"})))
 
@@ -84,7 +84,7 @@ def test_text_typed_by_a_user_prints_literally_and_is_never_run_as_markup():
     flat = re.sub(r"\s+", "", text)
     expected = re.sub(r"\s+", "", MARKUP)
     assert flat.count(expected) == 4  # the cell, the notice, the totals label, the note
-    assert "简阳市垃圾焚烧发电" in flat  # control characters dropped, the rest kept
+    assert "简阳市垃圾焚烧发电?" in flat  # control characters dropped, a lone surrogate shown as ?
 
 
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils (pdffonts) not installed")

@@ -156,7 +156,9 @@ def document_json(doc: Document) -> str:
         "totals": _totals_cells(doc.totals, doc.columns) if doc.totals else None,
         "note": _text(doc.note),
     }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # a lone surrogate (text that was never valid Unicode) becomes "?" instead of an error
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 # One compiler per process, kept: it holds the fonts it has read (the CJK font files are
