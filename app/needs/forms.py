@@ -98,7 +98,7 @@ class NeedFilterForm(Form):
     level = SelectField(_l("Level"), validators=[Optional()])
     min_amount = StringField(_l("Amount from (10k yuan)"), render_kw={"inputmode": "decimal"})
     max_amount = StringField(_l("Amount to (10k yuan)"), render_kw={"inputmode": "decimal"})
-    project_id = HiddenField()
+    project_id = HiddenField(_l("Project"))
     sort = SelectField(_l("Sort by"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):

@@ -149,3 +149,28 @@ def test_a_bank_of_another_kind_reads_the_same_lists(app, client, world):
     db.session.commit()
     web, api = _both(app, client, reader, "needs", {"status": "listed"})
     assert web == api and len(web) == 3
+
+
+def test_the_need_list_form_offers_the_api_s_filters_and_keeps_what_was_refused(client, world, owner):
+    login(client, owner)
+    page = client.get("/needs/", query_string={"level": "provincial", "min_amount": "一万",
+                                               "max_amount": "60000", "sort": "amount_desc"})
+    html = page.get_data(as_text=True)
+    for label in ("级别", "金额", "排序"):
+        assert label in html
+    assert 'value="一万"' in html and 'value="60000"' in html  # typed values stay in the form
+    assert "cp-filter-errors" in html  # the refused amount is named, not applied
+    assert _ids(html, "needs") == [world["needs"]["bridge_listed"].id, world["needs"]["bridge_draft"].id]
+
+
+def test_a_need_list_of_one_project_names_it(client, world, owner):
+    login(client, owner)
+    park = world["projects"]["park"]
+    html = client.get("/needs/", query_string={"project_id": park.id}).get_data(as_text=True)
+    assert f'href="/projects/{park.id}"' in html and 'name="project_id"' in html
+    assert set(_ids(html, "needs")) == {world["needs"]["park_listed"].id, world["needs"]["park_submitted"].id}
+
+
+def test_the_project_list_filters_by_industry_as_the_api_does(app, client, world, admin):
+    web, api = _both(app, client, admin, "projects", {"industry": "59"})
+    assert web == api == [world["projects"]["depot"].id]
