@@ -49,6 +49,8 @@ KINDS = {
     "edition.files": (_l("Edition files"), "app.services.editions.files:render_files_job"),
     "edition.notify": (_l("Publication notices"), "app.services.editions.searches:notify_readers_job"),
 }
+# Arguments not kept once the job is done: an e-mail's body may hold a password-reset link.
+FORGOTTEN_WHEN_DONE = {"mail.send": ("body",)}
 
 
 def label(kind: str) -> str:
@@ -219,6 +221,8 @@ def _perform(job_id: int, *, retry_later: bool) -> None:
     try:
         _handler(job.kind)(**(job.args or {}))
         _set(job, JobStatus.done)
+        forgotten = FORGOTTEN_WHEN_DONE.get(job.kind, ())
+        job.args = {k: v for k, v in (job.args or {}).items() if k not in forgotten}
         job.error = None
         job.finished_at = utcnow()
         db.session.commit()  # the job's own writes and its "done", together

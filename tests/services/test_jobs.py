@@ -157,6 +157,7 @@ def test_in_process_the_mail_leaves_only_once_the_transaction_commits(app, owner
     [job] = job_rows("mail.send")
     assert (job.status, job.attempts) == (JobStatus.done, 1)
     assert job.args["to"] == owner.email and job.started_at and job.finished_at
+    assert "body" not in job.args  # sent: a reset link in it is not kept in the database
 
 
 def test_in_process_a_rollback_drops_the_job(app, owner, mailbox):
