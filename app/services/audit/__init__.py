@@ -10,6 +10,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 
 from app.extensions import db
@@ -38,7 +39,7 @@ from app.services.audit.words import (
 )
 
 __all__ = [
-    "record", "snapshot", "changed",
+    "record", "record_all", "entry_values", "snapshot", "changed",
     "ACTION_LABELS", "CHECK_LABELS", "FIELD_LABELS", "FORMAT_NAMES", "LANGUAGES", "NAME_LABELS",
     "OBJECT_LABELS", "action_label", "field_label", "object_label",
     "DATE_KEYS", "EXPORT_MAX_ENTRIES", "MONEY_KEYS", "Change", "Line", "Names", "display_value",
@@ -70,21 +71,31 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+def entry_values(action: str, obj=None, *, by=None, before=None, after=None, note=None,
+                 object_type: str | None = None, object_id: int | None = None) -> dict:
+    """The columns of the entry record() writes (record_all writes many such at once)."""
+    return {
+        "actor_id": getattr(by, "id", None),
+        "ip": request.remote_addr if has_request_context() else None,
+        "action": action,
+        "object_type": object_type or (obj.__tablename__ if obj is not None else "system"),
+        "object_id": object_id if object_id is not None else getattr(obj, "id", None),
+        "before": _plain(before) if before else None,
+        "after": _plain(after) if after else None,
+        "note": note,
+    }
+
+
 def record(action: str, obj=None, *, by=None, before=None, after=None, note=None,
            object_type: str | None = None, object_id: int | None = None) -> AuditEntry:
-    ip = None
-    if has_request_context():
-        ip = request.remote_addr
-    entry = AuditEntry(
-        actor_id=getattr(by, "id", None),
-        ip=ip,
-        action=action,
-        object_type=object_type or (obj.__tablename__ if obj is not None else "system"),
-        object_id=object_id if object_id is not None else getattr(obj, "id", None),
-        before=_plain(before) if before else None,
-        after=_plain(after) if after else None,
-        note=note,
-    )
+    entry = AuditEntry(**entry_values(action, obj, by=by, before=before, after=after, note=note,
+                                      object_type=object_type, object_id=object_id))
     db.session.add(entry)
     return entry
+
+
+def record_all(entries: list[dict]) -> None:
+    """Write many entries (entry_values dicts) in one INSERT, in their order."""
+    if entries:
+        db.session.execute(sa.insert(AuditEntry), entries)
 

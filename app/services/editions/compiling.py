@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -174,12 +174,21 @@ def justify(item: EditionItem, code: str, reason: str, *, by: User) -> None:
                  after={"need_id": item.need_id, "check": code, "reason": reason})
 
 
+PRELOADED = "editions.preloaded"  # session.info: edition id -> its items, loaded in this transaction
+
+
 def preload(edition: Edition) -> None:
     """Load a draft's items with their needs, projects and organisations in a few
-    queries (the compile page, readiness checks and publication read them all)."""
+    queries (the compile page, readiness checks and publication read them all), once per
+    transaction: the objects stay in the session until its commit or rollback."""
     if edition.id is None:
         return
-    db.session.scalars(
+    done = db.session.info.setdefault(PRELOADED, {})
+    if edition.id in done:
+        return
+    # Kept here until the transaction ends: the session holds loaded objects weakly, and
+    # items dropped by the garbage collector would be loaded again one by one.
+    done[edition.id] = db.session.scalars(
         sa.select(EditionItem).where(EditionItem.edition_id == edition.id).options(
             selectinload(EditionItem.instrument_rows),
             selectinload(EditionItem.need).options(
@@ -188,14 +197,29 @@ def preload(edition: Edition) -> None:
         )).all()
 
 
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_preloaded(session, *args):
+    session.info.pop(PRELOADED, None)  # the objects are expired: load them again next time
+
+
 # ---- readiness -------------------------------------------------------------------------------
-def check_readiness(edition: Edition) -> dict[int, list[readiness.Flag]]:
-    """Flags per item id, red and yellow, on the live data of the draft's needs."""
+def live_data(edition: Edition) -> dict[int, dict]:
+    """Per item id, the snapshot dict of a draft's item built from its need as it is now
+    (what check_readiness reads and publication freezes, built once for both)."""
+    preload(edition)
+    return {item.id: build_snapshot(item.need, seq=item.seq, marker=item.marker)
+            for item in edition.items if item.snapshot is None}
+
+
+def check_readiness(edition: Edition, live: dict[int, dict] | None = None) -> dict[int, list[readiness.Flag]]:
+    """Flags per item id, red and yellow, on the live data of the draft's needs (`live`:
+    the dicts of live_data, when the caller has them already)."""
     if edition.is_draft:
         preload(edition)
     datas = {}
     for item in edition.items:
-        data = dict(item_data(item))
+        data = dict(live[item.id] if live is not None and item.id in live else item_data(item))
         if item.snapshot is None:
             data["need_status"] = item.need.status.value
             data["changed_since_approval"] = [c.label for c in approval.changes_since_approval(item.need)]
