@@ -122,7 +122,7 @@ def main() -> None:
         for stmt, n in Counter(" ".join(s.split())[:90] for s in statements).most_common(12):
             print(f"{n:6d}  {stmt}")
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(35)
 
 
 if __name__ == "__main__":

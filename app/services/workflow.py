@@ -60,7 +60,7 @@ def move_all(objs, to, *, by, note: str | None = None, action: str | None = None
     # The objects in memory say what the rows now hold, without a flush of their own.
     refreshed = [mapper.get_property_by_column(c).key for c in table.columns
                  if c.onupdate is not None and c.key not in values]
-    entries = []
+    entries, common = [], {}
     for obj in objs:
         before = obj.status
         attributes.set_committed_value(obj, "status", to)
@@ -68,7 +68,9 @@ def move_all(objs, to, *, by, note: str | None = None, action: str | None = None
             attributes.set_committed_value(obj, version_attr, getattr(obj, version_attr) + 1)
         if refreshed:
             db.session.expire(obj, refreshed)
-        entries.append(audit.entry_values(
-            action or f"{model.__tablename__}.{to.value}", obj, by=by,
-            before={"status": before.value}, after={"status": to.value}, note=note))
+        if before not in common:  # the same entry but for the object, per status left
+            common[before] = audit.entry_values(
+                action or f"{model.__tablename__}.{to.value}", obj, by=by,
+                before={"status": before.value}, after={"status": to.value}, note=note)
+        entries.append({**common[before], "object_id": obj.id})
     audit.record_all(entries)

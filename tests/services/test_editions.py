@@ -391,3 +391,32 @@ def test_titles_and_an_older_period_cannot_supersede_a_newer_one(admin, owner_or
         editions.publish_edition(older, by=admin)
     with pytest.raises(InvalidTransition):
         editions.open_draft(2026, 6, by=admin)  # published: only a correction may follow
+
+
+def test_publishing_costs_the_same_statements_for_few_and_many_items(admin, owner_org, fast_exports,
+                                                                     count_queries):
+    """The view's path (preload, publish_edition) issues no statement per item: the
+    needs move in one UPDATE and their audit entries go in one INSERT."""
+    ready_need(owner_org)
+    published(admin, 2026, 1)
+
+    def statements(period, new_needs):
+        for _ in range(new_needs):
+            ready_need(owner_org)
+        draft = editions.open_draft(2026, period, by=admin)
+        db.session.commit()
+        with count_queries() as counter:
+            editions.preload(draft)
+            editions.publish_edition(draft, by=admin)
+            db.session.flush()
+        db.session.commit()
+        assert draft.status is EditionStatus.published
+        return counter.count, len(draft.items)
+
+    few, few_items = statements(2, 2)
+    many, many_items = statements(3, 12)
+    assert (few_items, many_items) == (3, 15)
+    assert many == few
+    listed = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "financing_need.listed"))
+    assert listed == 1 + 2 + 12  # one entry per need moved, as before

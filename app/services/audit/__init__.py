@@ -97,5 +97,5 @@ def record(action: str, obj=None, *, by=None, before=None, after=None, note=None
 def record_all(entries: list[dict]) -> None:
     """Write many entries (entry_values dicts) in one INSERT, in their order."""
     if entries:
-        db.session.execute(sa.insert(AuditEntry), entries)
+        db.session.execute(sa.insert(AuditEntry.__table__), entries)
 
