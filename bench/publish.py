@@ -20,6 +20,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -121,6 +122,8 @@ def main() -> None:
         from collections import Counter
         for stmt, n in Counter(" ".join(s.split())[:90] for s in statements).most_common(12):
             print(f"{n:6d}  {stmt}")
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
     if profiler:
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(35)
 
