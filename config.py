@@ -26,7 +26,8 @@ class Config:
     CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
     CACHE_REDIS_URL = REDIS_URL
     CACHE_KEY_PREFIX = "cp:"
-    CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_SECONDS", "3600"))
+    # Per-process caches hear of a publication in another process only when entries expire.
+    CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_SECONDS", "3600" if REDIS_URL else "300"))
     CACHE_THRESHOLD = 2000  # SimpleCache: entries per process
     # Behind N reverse proxies, trust N X-Forwarded-* hops for the client address and scheme
     # (rate limits and the audit log's IP addresses); 0: the app faces clients directly.

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.forms import show_errors
 from app.models import Edition, EditionItem, EditionStatus, FinancingNeed
 from app.services import editions as svc
+from app.services import page_cache
 from app.services.errors import NotAllowed, NotFound, ValidationFailed
 from app.services.loader import get_by_id
 from app.services.permissions import can
@@ -186,6 +187,7 @@ def publish(year, period):
         flash(str(exc.message), "danger")
         return _back(edition)
     db.session.commit()
+    page_cache.new_generation()
     flash(_("%(title)s is published.", title=edition.title), "success")
     return redirect(url_for(".show", year=edition.year, period=edition.period))
 

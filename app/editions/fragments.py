@@ -5,10 +5,10 @@ process's memory).
 A published revision never changes, so its filter form, download links, item table and
 pagination look the same to every reader of one audience for the same address and
 language. The key holds everything those parts are made of: the revision and its state,
-the period's published revisions and the list now current (the banners of a superseded
-revision), the query string (filters, sort, page, rev), the language, the audience
-(permissions.audience) and the templates' own text. Nothing is invalidated: a correction
-or a new edition changes the key. What depends on the visitor is rendered around the parts
+the query string (filters, sort, page, rev), the language, the audience
+(permissions.audience) and the templates' own text, and the generation of publications
+(renewed by each publication or correction: it changes the banners of earlier revisions
+and which revision an address shows). What depends on the visitor is rendered around the parts
 on every request and never cached: navigation, flash messages, CSRF tokens, the
 saved-search form, the edition's file links.
 """
@@ -16,15 +16,18 @@ saved-search form, the edition's file links.
 import hashlib
 import logging
 
-from flask import current_app, render_template, request
+import sqlalchemy as sa
+from flask import current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from app import reference as ref
-from app.extensions import cache
-from app.models import ItemMarker
+from app.extensions import cache, db
+from app.models import EditionFile, ItemMarker
 from app.services import editions as svc
+from app.services.page_cache import generation
 from app.services.params import page_arg
 from app.services.permissions import audience
 
@@ -66,10 +69,9 @@ def reading_labels() -> dict:
     return labels
 
 
-def parts_key(edition, revisions, current, reader_audience: str) -> str:
+def parts_key(edition, reader_audience: str) -> str:
     raw = repr((
-        _templates_digest(), edition.id, edition.status.value, [r.id for r in revisions],
-        current.id if current is not None else None, str(get_locale()), reader_audience,
+        _templates_digest(), generation(), edition.id, edition.status.value, str(get_locale()), reader_audience,
         request.endpoint, sorted(request.args.items(multi=True)),
     ))
     return "edition-parts:" + hashlib.sha256(raw.encode()).hexdigest()
@@ -95,17 +97,62 @@ def render_parts(edition, revisions, current, *, preview: bool) -> dict[str, str
 def published_parts(edition) -> dict[str, str]:
     """The parts of a published revision's page for the current reader: from the cache, or
     rendered and stored. A cache that cannot be reached only costs the rendering."""
-    revisions, current = svc.revisions(edition)
-    key = parts_key(edition, revisions, current, audience(current_user))
     try:
+        key = parts_key(edition, audience(current_user))
         parts = cache.get(key)
     except Exception:  # noqa: BLE001 - Redis down: render, the page still answers
         log.warning("edition parts cache unreachable", exc_info=True)
-        return render_parts(edition, revisions, current, preview=False)
+        return render_parts(edition, *svc.revisions(edition), preview=False)
     if parts is None:
-        parts = render_parts(edition, revisions, current, preview=False)
+        parts = render_parts(edition, *svc.revisions(edition), preview=False)
         try:
             cache.set(key, parts)
         except Exception:  # noqa: BLE001
             log.warning("edition parts cache unreachable", exc_info=True)
     return parts
+
+
+# ---- whole pages for the public ------------------------------------------------------------------
+# Anonymous visitors without pending messages all see the same page for one address and
+# language, except for the CSRF token of the language form, which is swapped in on the way
+# out. A page whose edition files are still being made is never stored whole: its file
+# links change. Whole pages live PAGE_SECONDS.
+PAGE_SECONDS = 30
+CSRF_PLACEHOLDER = "__cp_csrf_token__"
+
+
+def public_page_key() -> str | None:
+    """The cache key of this request's whole page, or None when it is not the public's."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        return None
+    try:
+        raw = repr((generation(), request.path, sorted(request.args.items(multi=True)), str(get_locale())))
+    except Exception:  # noqa: BLE001 - Redis down: render, the page still answers
+        log.warning("edition page cache unreachable", exc_info=True)
+        return None
+    return "edition-page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def cached_public_page(key: str) -> str | None:
+    try:
+        html = cache.get(key)
+    except Exception:  # noqa: BLE001
+        log.warning("edition page cache unreachable", exc_info=True)
+        return None
+    return None if html is None else html.replace(CSRF_PLACEHOLDER, generate_csrf())
+
+
+def store_public_page(key: str, edition, html: str) -> None:
+    if not _files_ready(edition):
+        return
+    try:
+        cache.set(key, html.replace(generate_csrf(), CSRF_PLACEHOLDER), timeout=PAGE_SECONDS)
+    except Exception:  # noqa: BLE001
+        log.warning("edition page cache unreachable", exc_info=True)
+
+
+
+
+def _files_ready(edition) -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(EditionFile).where(
+        EditionFile.edition_id == edition.id)) >= len(svc.EXPORT_FORMATS)

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.main import bp
 from app.models import (
     Edition,
+    EditionItem,
     EditionStatus,
     FinancingNeed,
     NeedStatus,
@@ -36,15 +37,20 @@ def index():
                                operator=accounts.platform_operator())
     stats = None
     if current_user.is_authenticated:
-        projects = visible_projects(current_user).subquery()
+        # Only what the dashboard of this role shows; the latest edition's items are counted,
+        # never loaded (thousands of snapshots).
         needs = visible_needs(current_user).subquery()
+        latest = edition_service.latest_published()
         stats = {
-            "projects": db.session.scalar(sa.select(sa.func.count()).select_from(projects)),
-            "needs": db.session.scalar(sa.select(sa.func.count()).select_from(needs)),
             "by_status": dict(db.session.execute(
                 sa.select(needs.c.status, sa.func.count()).group_by(needs.c.status)).all()),
-            "latest_edition": edition_service.latest_published(),
+            "latest_edition": latest,
+            "latest_items": latest and db.session.scalar(
+                sa.select(sa.func.count()).select_from(EditionItem).where(EditionItem.edition_id == latest.id)),
         }
+        if current_user.has_role(Role.owner, Role.admin):  # their dashboards count these
+            stats["projects"] = _count(visible_projects(current_user))
+            stats["needs"] = sum(stats["by_status"].values())
         # The dashboard's shortcuts: what waits for this user, counted from existing data.
         if current_user.is_admin:
             stats["pending_orgs"] = _count(sa.select(Organization.id).where(
