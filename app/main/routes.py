@@ -39,11 +39,10 @@ def index():
     if current_user.is_authenticated:
         # Only what the dashboard of this role shows; the latest edition's items are counted,
         # never loaded (thousands of snapshots).
-        needs = visible_needs(current_user).subquery()
         latest = edition_service.latest_published()
-        stats = {
-            "by_status": dict(db.session.execute(
-                sa.select(needs.c.status, sa.func.count()).group_by(needs.c.status)).all()),
+        stats = {  # counted on the scope's own join and terms: no subquery of every column
+            "by_status": dict(db.session.execute(visible_needs(current_user).with_only_columns(
+                FinancingNeed.status, sa.func.count()).group_by(FinancingNeed.status)).all()),
             "latest_edition": latest,
             "latest_items": latest and db.session.scalar(
                 sa.select(sa.func.count()).select_from(EditionItem).where(EditionItem.edition_id == latest.id)),
