@@ -28,7 +28,7 @@ class Config:
     CACHE_KEY_PREFIX = "cp:"
     # Per-process caches hear of a publication in another process only when entries expire.
     CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_SECONDS", "3600" if REDIS_URL else "300"))
-    CACHE_THRESHOLD = 2000  # SimpleCache: entries per process
+    CACHE_THRESHOLD = 500  # SimpleCache: entries per process (a page's parts are ~30 kB)
     # Behind N reverse proxies, trust N X-Forwarded-* hops for the client address and scheme
     # (rate limits and the audit log's IP addresses); 0: the app faces clients directly.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
