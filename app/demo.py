@@ -658,12 +658,14 @@ def _publication_time(year: int, period: int, *, day: int) -> datetime:
 @contextmanager
 def _clock(when: datetime):
     """Publish the past editions at their own dates (published_at, the stored exports)."""
-    original = editions_service.utcnow
-    editions_service.utcnow = lambda: when
+    from app.services.editions import publishing
+
+    original = publishing.utcnow
+    publishing.utcnow = lambda: when
     try:
         yield
     finally:
-        editions_service.utcnow = original
+        publishing.utcnow = original
 
 
 def load_demo() -> bool:

@@ -1,7 +1,7 @@
 """Readiness checks run on every item of a draft edition before it is published.
 
 Each check is a small function check(item, items) -> str | None taking the item's
-snapshot dict (the contract in app/services/editions.py) and all items of the edition,
+snapshot dict (the contract in app/services/editions/__init__.py) and all items of the edition,
 and returning a translated message when the item fails. A failure is a red flag; an
 admin fixes it (through the owner: the need is linked from the flag) or justifies it,
 which turns it yellow and keeps the reason. Publishing is refused while any flag is red.

@@ -21,7 +21,7 @@ from app.reference import Instrument, Level, Stage, label
 from app.services import exports
 
 SCHEMA = json.loads(
-    (Path(exports.__file__).parents[1] / "data" / "oc4ids" / "project-schema.json").read_text()
+    (Path(exports.__file__).parents[2] / "data" / "oc4ids" / "project-schema.json").read_text()
 )
 CONTACTS = {"contact_name": "联系人王某某", "contact_phone": "13912345678",
             "contact_email": "secret-contact@owner.cn"}
@@ -113,7 +113,7 @@ def test_pdf_is_an_a4_landscape_list_with_title_names_and_page_numbers(items):
 def test_long_pdf_numbers_its_pages_in_order_and_keeps_every_row(app, monkeypatch, parallel):
     # Long tables are laid out in two halves at once (a spawned process) and the merged
     # pages stamped with their numbers: the reader sees one list, numbered 1..N of N.
-    monkeypatch.setattr(exports, "PDF_PARALLEL_MIN_ROWS", 60 if parallel else 10_000)
+    monkeypatch.setattr(exports.edition, "PDF_PARALLEL_MIN_ROWS", 60 if parallel else 10_000)
     data = exports.edition_pdf(META, [make_item(seq) for seq in range(1, 121)])
 
     pages = [re.sub(r"\s+", "", text) for text in pdf_text(data)]

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import AuditEntry, NeedStatus
 from app.models.base import utcnow
 from app.reference import Instrument, OrgKind
-from app.services import accounts, audit, exports, needs, projects
+from app.services import accounts, audit, exports, formatting, needs, projects
 from tests import factories
 from tests.conftest import login
 from tests.views.test_auth_views import html
@@ -75,7 +75,7 @@ def test_times_are_beijing_time(client, admin, world):
     entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).first()
     login(client, admin)
     table = _body(html(client.get("/admin/audit")))
-    shown = entry.at.astimezone(exports.TZ).strftime("%Y-%m-%d %H:%M")
+    shown = entry.at.astimezone(formatting.TZ).strftime("%Y-%m-%d %H:%M")
     assert shown in table
 
 

@@ -1,0 +1,185 @@
+"""Publishing an edition (maker–checker), its stored files, and corrections."""
+
+
+import hashlib
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    Edition,
+    EditionFile,
+    EditionItem,
+    EditionStatus,
+    ItemMarker,
+    NeedStatus,
+    User,
+)
+from app.models.base import utcnow
+from app.services import audit
+from app.services.editions.common import EXPORT_FORMATS
+from app.services.editions.compiling import REVISION_TAKEN, check_readiness, previous_need_ids, red_count
+from app.services.editions.reading import latest_published
+from app.services.editions.searches import notify_readers
+from app.services.editions.snapshot import build_snapshot, changelog, denormalise, meta, public_data
+from app.services.errors import InvalidTransition, NotFound, ValidationFailed, flush_unique
+from app.services.notifications import notify
+from app.services.permissions import can, require
+from app.services.workflow import move
+
+
+# ---- publishing ------------------------------------------------------------------------------------
+def request_publication(edition: Edition, *, by: User) -> None:
+    """Maker–checker, first half: the readiness checks pass and a second admin is asked."""
+    require(by, "request_publication", edition)
+    _refuse_if_red(edition)
+    edition.requested_by_id = by.id
+    edition.requested_at = utcnow()
+    edition.sent_back_by_id = edition.sent_back_at = edition.sent_back_note = None
+    db.session.flush()
+    audit.record("edition.request_publication", edition, by=by)
+    from app.services.accounts import active_admins
+
+    notify([a for a in active_admins() if a.id != by.id], "edition_approval_requested",
+           {"year": edition.year, "period": edition.period, "by": by.name},
+           link=f"/editions/{edition.key}/compile")
+
+
+def send_back_publication(edition: Edition, comment: str, *, by: User) -> None:
+    """Maker–checker, the other answer: the checker refuses the request with a comment.
+    The request is cleared (the maker fixes the draft and asks again), the comment stays
+    on the edition for the maker to read, and the maker is told."""
+    if edition.requested_by_id is None:
+        require(by, "request_publication", edition)  # who may act at all, then: nothing to answer
+        raise InvalidTransition(_l("No publication request is waiting for approval."))
+    require(by, "approve_publication", edition)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(errors={"comment": [_l("Say what the requester should change.")]})
+    if len(comment) > 2000:
+        raise ValidationFailed(errors={"comment": [_l("Keep the comment within 2,000 characters.")]})
+    maker = edition.requested_by
+    before = {"requested_by": maker.name, "requested_at": edition.requested_at}
+    edition.requested_by_id = edition.requested_at = None
+    edition.sent_back_by_id, edition.sent_back_at, edition.sent_back_note = by.id, utcnow(), comment
+    db.session.flush()
+    audit.record("edition.send_back", edition, by=by, before=before, note=comment)
+    notify([maker], "edition_publication_sent_back",
+           {"year": edition.year, "period": edition.period, "by": by.name, "comment": comment},
+           link=f"/editions/{edition.key}/compile")
+
+
+def awaiting_approval(user) -> list[Edition]:
+    """Draft editions whose publication request this admin may approve (the checker's
+    to-do list; never the admin's own requests)."""
+    if not can(user, "compile", Edition(status=EditionStatus.draft)):
+        return []
+    return list(db.session.scalars(
+        sa.select(Edition).where(Edition.status == EditionStatus.draft,
+                                 Edition.requested_by_id.is_not(None),
+                                 Edition.requested_by_id != user.id)
+        .options(selectinload(Edition.requested_by))
+        .order_by(Edition.requested_at, Edition.id)))
+
+
+def _refuse_if_red(edition: Edition) -> None:
+    if not edition.items:
+        raise ValidationFailed(_l("An edition needs at least one item."))
+    red = red_count(check_readiness(edition))
+    if red:
+        raise ValidationFailed(_l("%(n)d readiness flag(s) are still red: fix or justify them first.", n=red))
+
+
+def publish_edition(edition: Edition, *, by: User) -> Edition:
+    """Publish a draft in the caller's transaction (flush only; the caller commits).
+
+    With REQUIRE_SECOND_APPROVAL on, `by` must be a second admin approving a request
+    made by another admin (request_publication)."""
+    require(by, "publish", edition)
+    if current_app.config.get("REQUIRE_SECOND_APPROVAL"):
+        if edition.requested_by_id is None:
+            raise InvalidTransition(_l("A second administrator must approve this publication: request it first."))
+        if edition.requested_by_id == by.id:
+            raise InvalidTransition(_l("You requested this publication: another administrator must approve it."))
+    latest = latest_published()
+    if latest is not None and (latest.year, latest.period) > (edition.year, edition.period):
+        raise InvalidTransition(_l("A later edition is already published."))
+    _refuse_if_red(edition)
+
+    previous_ids = previous_need_ids(edition)
+    for item in sorted(edition.items, key=lambda i: i.seq):
+        item.marker = ItemMarker.carried if item.need_id in previous_ids else ItemMarker.new
+        data = build_snapshot(item.need, seq=item.seq, marker=item.marker)
+        item.snapshot = data
+        denormalise(item, data)
+        if item.need.status is NeedStatus.approved:
+            move(item.need, NeedStatus.listed, by=by, note=edition.title_zh)
+    db.session.flush()
+
+    for older in db.session.scalars(sa.select(Edition).where(
+            Edition.status == EditionStatus.published, Edition.id != edition.id)):
+        move(older, EditionStatus.superseded, by=by)
+    if current_app.config.get("REQUIRE_SECOND_APPROVAL"):
+        edition.published_by_id, edition.approved_by_id = edition.requested_by_id, by.id
+    else:
+        edition.published_by_id = by.id
+    edition.published_at = utcnow()
+    move(edition, EditionStatus.published, by=by, note=edition.correction_note)
+    edition.changelog = changelog(edition)
+    _store_files(edition)
+    db.session.flush()
+    notify_readers(edition)
+    return edition
+
+
+def _store_files(edition: Edition) -> None:
+    from app.services import exports
+
+    makers = {"pdf": exports.edition_pdf, "xlsx": exports.edition_xlsx,
+              "csv": exports.edition_csv, "json": exports.edition_json}
+    info = meta(edition)
+    items = [public_data(i.snapshot) for i in sorted(edition.items, key=lambda i: i.seq)]
+    for fmt in EXPORT_FORMATS:
+        content = makers[fmt](info, items)
+        edition.files.append(EditionFile(format=fmt, content=content, size=len(content),
+                                         sha256=hashlib.sha256(content).hexdigest()))
+
+
+def edition_file(edition: Edition, fmt: str) -> EditionFile:
+    if fmt not in EXPORT_FORMATS or not edition.is_public:
+        raise NotFound()
+    row = db.session.scalars(sa.select(EditionFile).where(
+        EditionFile.edition_id == edition.id, EditionFile.format == fmt)).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def create_correction(edition: Edition, note: str, *, by: User) -> Edition:
+    """A new draft revision of a published edition, with the same items."""
+    require(by, "correct", edition)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(errors={"correction_note": [_l("Explain what the correction changes.")]})
+    latest = db.session.scalar(sa.select(sa.func.max(Edition.revision)).where(
+        Edition.year == edition.year, Edition.period == edition.period))
+    if latest != edition.revision:
+        raise InvalidTransition(_l("A newer revision of this edition already exists."))
+    draft = Edition(year=edition.year, period=edition.period, revision=edition.revision + 1,
+                    status=EditionStatus.draft, correction_note=note, previous_id=edition.previous_id,
+                    compiled_by_id=by.id, sort_order=edition.sort_order)
+    db.session.add(draft)
+    flush_unique(REVISION_TAKEN)  # the row alone, before loading the items could flush it
+    for item in sorted(edition.items, key=lambda i: i.seq):
+        copy = EditionItem(need_id=item.need_id, seq=item.seq, marker=item.marker,
+                           justifications=dict(item.justifications or {}))
+        draft.items.append(copy)
+        denormalise(copy, item.snapshot)
+    db.session.flush()
+    audit.record("edition.correct", draft, by=by, after={"revision": draft.revision}, note=note)
+    return draft
+
+

@@ -1,0 +1,98 @@
+"""Saved searches (订阅) and the notices sent to readers when an edition is published."""
+
+
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import (
+    Edition,
+    EditionItem,
+    Role,
+    SavedSearch,
+    User,
+    UserStatus,
+)
+from app.services import audit
+from app.services.editions.reading import Filters, search_items
+from app.services.errors import ValidationFailed
+from app.services.loader import get_visible
+from app.services.notifications import notify
+from app.services.permissions import require
+
+
+# ---- saved searches and notifications ---------------------------------------------------------------
+def user_searches(user: User) -> list[SavedSearch]:
+    return list(db.session.scalars(
+        sa.select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.created_at, SavedSearch.id)))
+
+
+def save_search(user: User, *, name: str, filters: Filters, email: bool = True) -> SavedSearch:
+    require(user, "create", SavedSearch(user_id=user.id))
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(errors={"name": [_l("Give the search a name.")]})
+    search = SavedSearch(user_id=user.id, name=name[:60], filters=filters.as_dict(), email=bool(email))
+    db.session.add(search)
+    db.session.flush()
+    audit.record("saved_search.create", search, by=user, after={"name": search.name, "filters": search.filters})
+    return search
+
+
+def get_search(search_id: int, *, user) -> SavedSearch:
+    return get_visible(SavedSearch, search_id, user, "delete")
+
+
+def delete_search(search: SavedSearch, *, by: User) -> None:
+    require(by, "delete", search)
+    db.session.delete(search)
+    db.session.flush()
+    audit.record("saved_search.delete", search, by=by, before={"name": search.name})
+
+
+def set_search_email(search: SavedSearch, email: bool, *, by: User) -> None:
+    require(by, "delete", search)
+    search.email = bool(email)
+    db.session.flush()
+
+
+def matching_need_ids(edition: Edition, filters: Filters) -> set[int]:
+    query = search_items(edition, filters).with_only_columns(EditionItem.need_id).order_by(None)
+    return set(db.session.scalars(query))
+
+
+def _readers() -> list[User]:
+    """Verified institution users and experts: told of every publication."""
+    from app.models import Organization, OrgStatus
+
+    return list(db.session.scalars(
+        sa.select(User).join(User.org).where(
+            User.role.in_((Role.institution, Role.expert)), User.status == UserStatus.active,
+            Organization.status == OrgStatus.verified).order_by(User.id)))
+
+
+def notify_readers(edition: Edition) -> None:
+    """Each reader gets an in-app notification; the e-mail goes to everyone except those
+    whose saved searches all have e-mail switched off."""
+    total = len(edition.items)
+    searches: dict[int, list[SavedSearch]] = {}
+    for search in db.session.scalars(sa.select(SavedSearch)):
+        searches.setdefault(search.user_id, []).append(search)
+    params = {"year": edition.year, "period": edition.period, "total": total}
+    kind = "edition_published"
+    if edition.revision > 1:  # a correction: the notice and its e-mail say so (更正)
+        kind = "edition_corrected"
+        params.update(revision=edition.revision, note=edition.correction_note or "")
+    link = f"/editions/{edition.key}"
+    for user in _readers():
+        mine = searches.get(user.id, [])
+        if not mine:
+            notify([user], kind, params, link)
+            continue
+        matched = set()
+        for search in mine:
+            matched |= matching_need_ids(edition, Filters.from_args(search.filters))
+        names = "、".join(s.name for s in mine)
+        notify([user], f"{kind}_matches", {**params, "matching": len(matched), "searches": names},
+               link, email=any(s.email for s in mine))
