@@ -5,7 +5,7 @@ import os
 
 from flask import Flask, g, has_request_context, request, session
 
-from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 from config import CONFIGS, DEV_SECRET, MIN_SECRET_LENGTH
 
 
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
     limiter.init_app(app)
     bootstrap.init_app(app)
+    cache.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
