@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import OrgStatus, User, UserSession, hash_token
