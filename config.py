@@ -21,6 +21,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///citypartner.db")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Rendered parts of published editions (app/editions/fragments.py): in Redis when it is
+    # configured, so that every worker and host shares them; else in each process's memory.
+    CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
+    CACHE_REDIS_URL = REDIS_URL
+    CACHE_KEY_PREFIX = "cp:"
+    # Per-process caches hear of a publication in another process only when entries expire.
+    CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_SECONDS", "3600" if REDIS_URL else "300"))
+    CACHE_THRESHOLD = 500  # SimpleCache: entries per process (a page's parts are ~30 kB)
     # Behind N reverse proxies, trust N X-Forwarded-* hops for the client address and scheme
     # (rate limits and the audit log's IP addresses); 0: the app faces clients directly.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
@@ -99,6 +107,7 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     SITE_URL = "http://localhost"
     JOB_REDIS_URL = None  # jobs run in-process; the tests of the RQ worker set it themselves
+    CACHE_TYPE = "SimpleCache"  # each test starts from an empty cache (tests/conftest.py)
 
 
 class ProductionConfig(Config):

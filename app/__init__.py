@@ -5,7 +5,7 @@ import os
 
 from flask import Flask, g, has_request_context, request, session
 
-from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 from config import CONFIGS, DEV_SECRET, MIN_SECRET_LENGTH
 
 
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
     limiter.init_app(app)
     bootstrap.init_app(app)
+    cache.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -115,6 +116,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.services import formatting, notifications
     from app.services.permissions import can
 
+    install_template_gettext(app)
     app.jinja_env.filters.update(
         money=formatting.money,
         dt=formatting.datetime_str,
@@ -133,6 +135,34 @@ def register_template_helpers(app: Flask) -> None:
                 "current_locale": select_locale(),
                 # the separator of enumerations: 项目贷款、债券 / Project loan, Bonds
                 "sep": ", " if select_locale() == "en" else "、"}
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' _() and ngettext() find the request's catalogue once and keep it while
+    the locale stays the same object: Flask-Babel looks it up again (domain, locale,
+    cache key) for each of the ~50 strings of a page. force_locale (e-mails, exports)
+    sets another locale object, so a string rendered under it uses that catalogue."""
+    from flask_babel import get_translations
+
+    def translations():
+        babel_ctx = g.get("_flask_babel")
+        memo = g.get("_template_catalogue")
+        if memo is not None and babel_ctx is not None and memo[0] is getattr(babel_ctx, "babel_locale", None):
+            return memo[1]
+        catalogue = get_translations()
+        babel_ctx = g.get("_flask_babel")
+        locale = getattr(babel_ctx, "babel_locale", None)
+        if locale is not None:
+            g._template_catalogue = (locale, catalogue)
+        return catalogue
+
+    app.jinja_env.install_gettext_callables(
+        lambda s: translations().ugettext(s),
+        lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 def register_security_headers(app: Flask) -> None:

@@ -89,6 +89,9 @@ def register(app: Flask) -> None:
             db.session.rollback()
             raise click.ClickException(str(exc.message)) from None
         db.session.commit()
+        from app.services import page_cache
+
+        page_cache.new_generation()  # cached edition pages (shared when REDIS_URL is set)
         click.echo(f"published {edition.title_zh} (revision {edition.revision}, {len(edition.items)} items)")
 
     @app.cli.group()

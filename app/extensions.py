@@ -1,6 +1,7 @@
 """Flask extensions, created without an app (bound in create_app)."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -34,3 +35,6 @@ limiter = Limiter(key_func=get_remote_address)
 from flask_bootstrap import Bootstrap5  # noqa: E402  (serves Bootstrap 5 from the app, no CDN)
 
 bootstrap = Bootstrap5()
+
+# Rendered parts of published editions, shared by the workers (Redis) or per process.
+cache = Cache()

@@ -37,7 +37,7 @@ def _per_worker_database() -> None:
 _per_worker_database()
 
 from app import create_app  # imported after the database URL is settled
-from app.extensions import db, limiter
+from app.extensions import cache, db, limiter
 from app.models import OrgStatus, Role, UserStatus
 from app.reference import OrgKind
 from app.services import accounts
@@ -105,6 +105,7 @@ def app(_shared_app, _schema, tmp_path):
     # their own with rate limits on must not leave them on (or counted) for the others.
     limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():
+        cache.clear()  # rendered edition parts of an earlier test's database
         if not POSTGRES:
             db.engine.dispose()
             shutil.copyfile(_schema, app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
@@ -117,7 +118,6 @@ def app(_shared_app, _schema, tmp_path):
         db.engine.dispose()
     app.config.clear()
     app.config.update(config)
-    app.extensions.pop("edition_page_cache", None)
 
 
 @pytest.fixture

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("editions", __name__, url_prefix="/editions")
 
-from app.editions import routes  # noqa: E402,F401
+from app.editions import compiling, routes  # noqa: E402,F401

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.main import bp
 from app.models import (
     Edition,
+    EditionItem,
     EditionStatus,
     FinancingNeed,
     NeedStatus,
@@ -35,16 +36,21 @@ def index():
                                operator=accounts.platform_operator())
     stats = None
     if current_user.is_authenticated:
-        # The same counts as the lists the cards link to (services/search).
-        by_status = search.needs_by_status(current_user)
+        # The same counts as the lists the cards link to (services/search), and only those
+        # this role's dashboard shows; the latest edition's items are counted, never loaded.
+        latest = edition_service.latest_published()
         stats = {
-            "projects": search.count_projects(current_user),
-            "needs": sum(by_status.values()),
-            "by_status": by_status,
-            "latest_edition": edition_service.latest_published(),
+            "by_status": search.needs_by_status(current_user),
+            "latest_edition": latest,
+            "latest_items": latest and db.session.scalar(
+                sa.select(sa.func.count()).select_from(EditionItem).where(EditionItem.edition_id == latest.id)),
         }
+        org = current_user.org
+        if can(current_user, "prepare_projects", org) or can(current_user, "oversee", org):
+            stats["projects"] = search.count_projects(current_user)
+            stats["needs"] = sum(stats["by_status"].values())
         # The dashboard's shortcuts: what waits for this user, counted from existing data.
-        if can(current_user, "oversee", current_user.org):
+        if can(current_user, "oversee", org):
             stats["pending_orgs"] = _count(sa.select(Organization.id).where(
                 Organization.status == OrgStatus.pending))
             stats["pending_users"] = _count(sa.select(User.id).where(User.status == UserStatus.pending))

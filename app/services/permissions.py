@@ -434,3 +434,20 @@ SCOPES: dict[type, Callable[..., sa.Select]] = {
     Edition: visible_editions,
     SavedSearch: visible_saved_searches,
 }
+
+
+# ---- audiences: who sees a published edition page alike ---------------------------------------
+def audience(user) -> str:
+    """What the rules on published editions read of a user, as a short key: two users of
+    one audience are shown the same edition page (items, filters, download links), so its
+    rendered parts may be shared between them (app/editions/fragments.py). The public
+    (anonymous visitors) is one audience; a signed-in user's rules read the role and the
+    verification, and an owner's also its organisation (contacts of its own items). A rule
+    on editions that reads anything else of the user must add it here."""
+    user = _user(user)
+    if user is None:
+        return "public"
+    verified = "verified" if _verified(user) else "unverified"
+    if user.role is Role.owner:
+        return f"owner:{verified}:{user.org_id}"
+    return f"{user.role.value}:{verified}"

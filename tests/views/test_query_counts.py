@@ -40,11 +40,15 @@ PAGES = [
     ("admin", "/admin/organizations"),
     ("admin", "/admin/users"),
     ("admin", "/admin/audit"),
+    ("owner", "/"),
+    ("admin", "/"),
+    ("institution", "/"),
 ]
 
 
 @pytest.mark.parametrize("who,url", PAGES)
-def test_list_pages_cost_the_same_for_few_and_many_rows(request, client, owner, admin, count_queries, who, url):
+def test_list_pages_cost_the_same_for_few_and_many_rows(request, client, owner, admin, institution, count_queries,
+                                                        who, url):
     user = request.getfixturevalue(who)
     login(client, user)
 
@@ -59,3 +63,37 @@ def test_list_pages_cost_the_same_for_few_and_many_rows(request, client, owner, 
     _fill(owner, 18)
     many = statements()
     assert many == few, f"{url}: {few} statements for a few rows, {many} for many"
+
+
+def test_edition_page_costs_the_same_for_few_and_many_items_cached_or_not(app, admin, institution, count_queries):
+    """Rendered, the page reads its items once; from the cache, not at all."""
+    from decimal import Decimal
+
+    from app.extensions import cache
+    from app.services import editions, exports
+
+    exports_pdf, exports.edition_pdf = exports.edition_pdf, lambda meta, items: b"%PDF-1.7 test"
+    try:
+        for period, n in ((5, 3), (6, 40)):
+            project = factories.make_project(org=factories.make_org())
+            for _ in range(n):
+                factories.make_need(project, status=NeedStatus.approved, funds_secured=Decimal("40000.00"))
+            edition = editions.open_draft(2026, period, by=admin)
+            for item in edition.items:  # many needs of one project: accepted for this test
+                item.justifications = {"duplicate": {"reason": "同一项目的多笔需求"}}
+            editions.publish_edition(edition, by=admin)
+            db.session.commit()
+    finally:
+        exports.edition_pdf = exports_pdf
+    client = app.test_client()
+    login(client, institution)
+    counts = {}
+    for key in ("2026-5", "2026-6"):
+        for state in ("rendered", "cached"):
+            if state == "rendered":
+                cache.clear()
+            with count_queries() as counter:
+                assert client.get(f"/editions/{key}").status_code == 200
+            counts[key, state] = counter.count
+    assert counts["2026-5", "rendered"] == counts["2026-6", "rendered"]
+    assert counts["2026-5", "cached"] == counts["2026-6", "cached"] < counts["2026-6", "rendered"]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import OrgStatus, User, UserSession, hash_token
@@ -53,9 +54,10 @@ def resume_session(token: str | None) -> tuple[User | None, bool]:
     its own: reading a page never commits the request's unfinished work."""
     if not token:
         return None, False
-    row = db.session.scalar(
+    row = db.session.scalar(  # with its user and organisation: every page reads them
         sa.select(UserSession).where(
             UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
+        .options(joinedload(UserSession.user).joinedload(User.org))
     )
     if row is None or not may_log_in(row.user):
         return None, False

@@ -165,9 +165,10 @@ def count_needs(user, f: NeedFilters | None = None) -> int:
 
 
 def needs_by_status(user, f: NeedFilters | None = None) -> dict[NeedStatus, int]:
-    """{status: how many} of the needs the list would show `user` (one statement)."""
-    sub = _filtered(user, f or NeedFilters()).subquery()
-    return dict(db.session.execute(sa.select(sub.c.status, sa.func.count()).group_by(sub.c.status)).all())
+    """{status: how many} of the needs the list would show `user` (one statement, counted
+    on the scope's own join and terms: no subquery of every column)."""
+    query = _filtered(user, f or NeedFilters()).with_only_columns(FinancingNeed.status, sa.func.count())
+    return dict(db.session.execute(query.group_by(FinancingNeed.status)).all())
 
 
 def need_counts(user, project_ids) -> dict[int, int]:
