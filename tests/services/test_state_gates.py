@@ -9,7 +9,13 @@ import pytest
 
 from app.models import TRANSITIONS, Edition, EditionStatus, FinancingNeed, Job, JobStatus, NeedStatus
 from app.services import permissions
-from app.services.permissions import ACTION_TARGETS, EDGES_OF_OTHER_ACTIONS, STATE_OVERRIDES, STATES
+from app.services.state_gates import (
+    ACTION_TARGETS,
+    EDGES_OF_OTHER_ACTIONS,
+    STATE_OVERRIDES,
+    STATES,
+    SYSTEM_MOVE,
+)
 from app.services.workflow import can_move
 
 N, E = NeedStatus, EditionStatus
@@ -55,7 +61,7 @@ def test_an_action_named_by_its_target_is_open_exactly_where_its_edge_leaves(act
 def test_edges_given_to_another_action_are_edges_of_that_action():
     for (model, source, target), action in EDGES_OF_OTHER_ACTIONS.items():
         assert target in TRANSITIONS[model][source]
-        if action == permissions.SYSTEM_MOVE:  # taken by the platform, not a user action
+        if action == SYSTEM_MOVE:  # taken by the platform, not a user action
             assert (action, model) not in permissions.RULES
             continue
         assert source in STATES[(action, model)]  # that action is open where its edge leaves
