@@ -32,7 +32,7 @@ READY = dict(funds_secured=Decimal("40000.00"))
 
 @pytest.fixture
 def fast_exports(monkeypatch):
-    """Cheap stand-ins for the PDF (WeasyPrint takes a second); the others are real."""
+    """Cheap stand-ins for the PDF (a Typst compile of the fonts costs half a second); the others are real."""
     monkeypatch.setattr(exports, "edition_pdf", lambda meta, items: b"%PDF-1.7 test")
 
 
