@@ -19,11 +19,8 @@ from app.models import (
 from app.services import accounts, search
 from app.services import editions as edition_service
 from app.services.permissions import can
+from app.services.search.base import count
 from app.urls import local_url
-
-
-def _count(query: sa.Select) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
 @bp.get("/")
@@ -51,9 +48,9 @@ def index():
             stats["needs"] = sum(stats["by_status"].values())
         # The dashboard's shortcuts: what waits for this user, counted from existing data.
         if can(current_user, "oversee", org):
-            stats["pending_orgs"] = _count(sa.select(Organization.id).where(
+            stats["pending_orgs"] = count(sa.select(Organization.id).where(
                 Organization.status == OrgStatus.pending))
-            stats["pending_users"] = _count(sa.select(User.id).where(User.status == UserStatus.pending))
+            stats["pending_users"] = count(sa.select(User.id).where(User.status == UserStatus.pending))
             stats["draft_editions"] = db.session.scalars(sa.select(Edition).where(
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
             stats["awaiting_approval"] = edition_service.awaiting_approval(current_user)
