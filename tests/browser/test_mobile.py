@@ -127,11 +127,15 @@ def test_admin_filters_users_by_organisation_name(site, browser, app, tmp_path):
         page.goto(f"{site}/admin/users")
         if viewport is PHONE:
             page.get_by_role("button", name="筛选条件").click()
+            # the form slides open ("collapsing") before it is "show": act on it once open
+            expect(page.locator("#user-filters")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
         field = page.get_by_label("单位", exact=True)
         expect(field).to_have_attribute("list", "org-names")
         assert "成都银行股份有限公司" in page.locator("#org-names option").evaluate_all("os => os.map(o => o.value)")
         field.fill("成都银行股份有限公司")
-        page.get_by_role("button", name="筛选", exact=True).click()
+        field.press("Escape")  # close the datalist's suggestions, which may cover the button
+        with page.expect_navigation():
+            page.get_by_role("button", name="筛选", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("用户 · 成都银行")
         expect(page.get_by_role("link", name="客户经理")).to_be_visible()
         expect(page.get_by_role("link", name="信贷员")).to_have_count(0)
