@@ -13,6 +13,20 @@ from app.models.edition import (
     ItemMarker,
     SavedSearch,
 )
+from app.models.interest import (
+    CLOSED_INTEREST_STATUSES,
+    INTEREST_TRANSITIONS,
+    LIVE_INTEREST_STATUSES,
+    Disbursement,
+    Follow,
+    Interest,
+    InterestMessage,
+    InterestStatus,
+    Invitation,
+    MessageSide,
+    PreferenceProfile,
+    RejectionReason,
+)
 from app.models.job import JOB_TRANSITIONS, Job, JobStatus
 from app.models.need import (
     CLOSED_NEED_STATUSES,
@@ -56,4 +70,7 @@ __all__ = [
     "EditionItem", "EditionItemInstrument", "EditionStatus", "ItemMarker", "SavedSearch",
     "TRANSITIONS",
     "JOB_TRANSITIONS", "Job", "JobStatus",
+    "CLOSED_INTEREST_STATUSES", "INTEREST_TRANSITIONS", "LIVE_INTEREST_STATUSES", "Disbursement",
+    "Follow", "Interest", "InterestMessage", "InterestStatus", "Invitation", "MessageSide",
+    "PreferenceProfile", "RejectionReason",
 ]
