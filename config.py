@@ -83,6 +83,11 @@ class Config:
     JOB_QUEUE = os.environ.get("JOB_QUEUE", "citypartner")
     JOB_RETRY_INTERVALS = (10, 60, 300)
     JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "900"))  # seconds one attempt may take
+    # Financing follow-up (app/services/outcomes/): a listed need nobody has expressed interest
+    # in this many days after its listing is shown to administrators; an institution that
+    # leaves a new interest uncontacted this many working days (法定工作日) is reminded.
+    INTEREST_ALERT_DAYS = int(os.environ.get("INTEREST_ALERT_DAYS", "30"))
+    INTEREST_CONTACT_WORKDAYS = int(os.environ.get("INTEREST_CONTACT_WORKDAYS", "5"))
     BOOTSTRAP_SERVE_LOCAL = True
     REQUIRE_SECOND_APPROVAL = _bool("REQUIRE_SECOND_APPROVAL", False)
 

@@ -142,3 +142,16 @@ def register(app: Flask) -> None:
         count = job_service.requeue_stale(older_than)
         db.session.commit()
         click.echo(f"{count} job(s) sent again")
+
+    @app.cli.group()
+    def interests():
+        """Financing interests: follow-up."""
+
+    @interests.command("remind")
+    def interests_remind():
+        """Remind the institutions that left a new interest uncontacted too long (run daily)."""
+        from app.services.outcomes import reminders
+
+        count = reminders.send_reminders()
+        db.session.commit()
+        click.echo(f"{count} reminder(s) sent")

@@ -1,4 +1,5 @@
-"""Factories: make_org, make_user, make_project, make_need, make_api_token. They write
+"""Factories: make_org, make_user, make_project, make_need, make_api_token, make_follow,
+make_interest. They write
 rows directly (statuses included), flush, and return the object; tests commit when they
 need to."""
 
@@ -11,7 +12,11 @@ from werkzeug.security import generate_password_hash
 from app.extensions import db
 from app.models import (
     ApiToken,
+    Disbursement,
     FinancingNeed,
+    Follow,
+    Interest,
+    InterestStatus,
     NeedStatus,
     Organization,
     OrgStatus,
@@ -134,3 +139,42 @@ def make_api_token(user: User, name: str = "tests") -> str:
                             expires_at=utcnow() + accounts.token_lifetime()))
     db.session.flush()
     return secret
+
+
+def make_follow(need: FinancingNeed, user: User) -> Follow:
+    follow = Follow(need_id=need.id, user_id=user.id, org_id=user.org_id)
+    db.session.add(follow)
+    db.session.flush()
+    return follow
+
+
+_STEPS = (InterestStatus.submitted, InterestStatus.contacted, InterestStatus.due_diligence,
+          InterestStatus.approved, InterestStatus.funded)
+
+
+def make_interest(need: FinancingNeed, user: User, status: InterestStatus | None = None, *,
+                  disbursed=(), **kw) -> Interest:
+    """An interest of `user`'s institution in `need`, written directly in `status` with the
+    time stamps of the steps it has passed; `disbursed` lists (amount, date) tranches."""
+    status = status or InterestStatus.submitted
+    at = kw.pop("created_at", None) or utcnow()
+    reached = {s: at for s in _STEPS[: _STEPS.index(status) + 1]} if status in _STEPS else {}
+    values = dict(instrument=Instrument.project_loan, amount=Decimal("5000.00"), term_months=60,
+                  created_at=at, updated_at=at,
+                  contacted_at=reached.get(InterestStatus.contacted),
+                  due_diligence_at=reached.get(InterestStatus.due_diligence),
+                  approved_at=reached.get(InterestStatus.approved))
+    if status in (InterestStatus.approved, InterestStatus.funded):
+        values.update(credit_amount=Decimal("5000.00"), credit_date=at.date())
+    values.update(kw)
+    interest = Interest(need_id=need.id, org_id=user.org_id, created_by_id=user.id, status=status, **values)
+    for amount, day in disbursed:
+        interest.disbursements.append(Disbursement(amount=Decimal(amount), disbursed_on=day,
+                                                   recorded_by_id=user.id))
+    interest.disbursed_amount = sum((Decimal(a) for a, _ in disbursed), Decimal("0.00"))
+    if disbursed:
+        interest.funded_at = interest.funded_at or at
+    db.session.add(interest)
+    db.session.flush()
+    return interest
+

@@ -82,6 +82,12 @@ KINDS = {
         _l("%(by)s did not approve the publication of list edition %(year)s No. %(period)s "
            "and sent it back. Comment: %(comment)s"),
     ),
+    "interest_uncontacted": (
+        _l("An owner is waiting for your call: %(project)s"),
+        _l("Your institution expressed interest of %(amount)s in “%(project)s” (%(owner)s) and "
+           "has not contacted the owner for %(days)s working days. Contact the owner and record "
+           "the contact, or withdraw the interest."),
+    ),
 }
 
 
