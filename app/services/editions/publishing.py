@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import (
@@ -28,7 +29,13 @@ from app.services.editions.compiling import (
 from app.services.editions.files import request_files
 from app.services.editions.reading import latest_published
 from app.services.editions.searches import request_notices
-from app.services.editions.snapshot import build_snapshot, changelog, denormalise
+from app.services.editions.snapshot import (
+    build_snapshot,
+    changelog,
+    denormalise,
+    denormalised,
+    sync_instruments,
+)
 from app.services.errors import InvalidTransition, ValidationFailed, flush_unique
 from app.services.notifications import notify
 from app.services.permissions import can, require
@@ -114,16 +121,9 @@ def publish_edition(edition: Edition, *, by: User) -> Edition:
     live = live_data(edition)  # each snapshot built once, for the checks and to freeze
     _refuse_if_red(edition, live)
 
-    previous_ids = previous_need_ids(edition)
-    items = sorted(edition.items, key=lambda i: i.seq)
-    for item in items:
-        item.marker = ItemMarker.carried if item.need_id in previous_ids else ItemMarker.new
-        data = live.get(item.id) or build_snapshot(item.need, seq=item.seq, marker=item.marker)
-        if data["marker"] != item.marker.value:
-            data = {**data, "marker": item.marker.value}
-        item.snapshot = data
-        denormalise(item, data)
+    _freeze(edition, live)
     # One UPDATE and one INSERT of their audit entries, in the order of the items.
+    items = sorted(edition.items, key=lambda i: i.seq)
     move_all([i.need for i in items if i.need.status is NeedStatus.approved], NeedStatus.listed,
              by=by, note=edition.title_zh)
     db.session.flush()
@@ -144,6 +144,28 @@ def publish_edition(edition: Edition, *, by: User) -> Edition:
     request_files(edition)
     request_notices(edition)
     return edition
+
+
+def _freeze(edition: Edition, live: dict[int, dict]) -> None:
+    """Each item's marker, snapshot and denormalised columns, written in one UPDATE of
+    all the items (executemany) rather than a flush of each; the objects in memory are
+    given the same values as committed ones."""
+    previous_ids = previous_need_ids(edition)
+    db.session.flush()  # pending edits of the items go first
+    rows = []
+    for item in edition.items:
+        marker = ItemMarker.carried if item.need_id in previous_ids else ItemMarker.new
+        data = live.get(item.id) or build_snapshot(item.need, seq=item.seq, marker=marker)
+        if data["marker"] != marker.value:
+            data = {**data, "marker": marker.value}
+        values = {"marker": marker, "snapshot": data, **denormalised(data)}
+        for key, value in values.items():
+            set_committed_value(item, key, value)
+        sync_instruments(item, data)  # rows only for the items whose instruments changed
+        rows.append({"item_id": item.id, **values})
+    table = EditionItem.__table__
+    if rows:
+        db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("item_id")), rows)
 
 
 def create_correction(edition: Edition, note: str, *, by: User) -> Edition:
