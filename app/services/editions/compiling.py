@@ -191,7 +191,6 @@ def preload(edition: Edition) -> None:
     # items dropped by the garbage collector would be loaded again one by one.
     items = done[edition.id] = db.session.scalars(
         sa.select(EditionItem).where(EditionItem.edition_id == edition.id).options(
-            selectinload(EditionItem.instrument_rows),
             selectinload(EditionItem.need).options(
                 selectinload(FinancingNeed.instrument_rows),
                 selectinload(FinancingNeed.project).selectinload(Project.org)),

@@ -12,12 +12,14 @@ from app.extensions import db
 from app.models import (
     Edition,
     EditionItem,
+    EditionItemInstrument,
     EditionStatus,
     ItemMarker,
     NeedStatus,
     User,
 )
 from app.models.base import utcnow
+from app.reference import Instrument
 from app.services import audit
 from app.services.editions.compiling import (
     REVISION_TAKEN,
@@ -34,7 +36,6 @@ from app.services.editions.snapshot import (
     changelog,
     denormalise,
     denormalised,
-    sync_instruments,
 )
 from app.services.errors import InvalidTransition, ValidationFailed, flush_unique
 from app.services.notifications import notify
@@ -152,7 +153,8 @@ def _freeze(edition: Edition, live: dict[int, dict]) -> None:
     given the same values as committed ones."""
     previous_ids = previous_need_ids(edition)
     db.session.flush()  # pending edits of the items go first
-    rows = []
+    held = _instruments_held(edition)
+    rows, changed = [], []
     for item in edition.items:
         marker = ItemMarker.carried if item.need_id in previous_ids else ItemMarker.new
         data = live.get(item.id) or build_snapshot(item.need, seq=item.seq, marker=marker)
@@ -161,11 +163,37 @@ def _freeze(edition: Edition, live: dict[int, dict]) -> None:
         values = {"marker": marker, "snapshot": data, **denormalised(data)}
         for key, value in values.items():
             set_committed_value(item, key, value)
-        sync_instruments(item, data)  # rows only for the items whose instruments changed
         rows.append({"item_id": item.id, **values})
+        if held.get(item.id, set()) != set(data["instruments"]):
+            changed.append((item, data["instruments"]))
     table = EditionItem.__table__
     if rows:
         db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("item_id")), rows)
+    _replace_instruments(changed)
+
+
+def _instruments_held(edition: Edition) -> dict[int, set[str]]:
+    """Per item id, the instruments of its filter rows (read as plain rows)."""
+    table = EditionItemInstrument.__table__
+    held: dict[int, set[str]] = {}
+    for item_id, instrument in db.session.execute(
+            sa.select(table.c.item_id, table.c.instrument).join(EditionItem, EditionItem.id == table.c.item_id)
+            .where(EditionItem.edition_id == edition.id)):
+        held.setdefault(item_id, set()).add(instrument.value)
+    return held
+
+
+def _replace_instruments(changed: list[tuple[EditionItem, list[str]]]) -> None:
+    """The filter rows of the items whose need changed its instruments since compiling:
+    one DELETE and one INSERT for all of them."""
+    if not changed:
+        return
+    table = EditionItemInstrument.__table__
+    db.session.execute(sa.delete(table).where(table.c.item_id.in_([item.id for item, _ in changed])))
+    db.session.execute(sa.insert(table), [{"item_id": item.id, "instrument": Instrument(value)}
+                                          for item, values in changed for value in dict.fromkeys(values)])
+    for item, _ in changed:
+        db.session.expire(item, ["instrument_rows"])
 
 
 def create_correction(edition: Edition, note: str, *, by: User) -> Edition:
