@@ -104,6 +104,7 @@ def parse_args():
     p.add_argument("--reset", action="store_true",
                    help="drop every table of DATABASE_URL first (never use on real data)")
     p.add_argument("--keep", action="store_true", help="keep the temp SQLite database")
+    p.add_argument("--port", type=int, default=0, help="port for gunicorn (default: a free one)")
     return p.parse_args()
 
 
@@ -353,10 +354,10 @@ def log_in(base: str, email: str) -> str:
     raise RuntimeError(f"logging in as {email} failed: {alerts}")
 
 
-def measure_http(env: dict, duration: int, sample_district: str) -> list[tuple[str, str, dict]]:
+def measure_http(env: dict, duration: int, sample_district: str, port: int = 0) -> list[tuple[str, str, dict]]:
     from bench.serve import BARE
 
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     page = f"/editions/{YEAR}-{PERIOD}"
     filtered = f"{page}?district={sample_district}&level=municipal&instrument=project_loan"
@@ -435,7 +436,7 @@ def main() -> None:
            "RATELIMIT_ENABLED": "0"}
     env.pop("MAIL_SERVER", None)
     try:
-        http = measure_http(env, args.duration, sample_district)
+        http = measure_http(env, args.duration, sample_district, args.port)
     finally:
         if tmp and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -287,6 +287,26 @@ def test_changelog_new_carried_removed_changed(admin, owner_org, fast_exports):
     assert draft.changelog == log  # frozen with the edition
 
 
+def test_publishing_files_an_item_under_the_instruments_its_need_has_at_publication(admin, owner_org, fast_exports):
+    changed = ready_need(owner_org, instruments=[Instrument.project_loan])
+    kept = ready_need(owner_org, instruments=[Instrument.bond])
+    draft = editions.open_draft(2026, 6, by=admin)
+    db.session.commit()
+    changed.set_instruments([Instrument.syndicated_loan, Instrument.bond])  # after compiling
+    db.session.commit()
+
+    editions.preload(draft)
+    editions.publish_edition(draft, by=admin)
+    db.session.commit()
+
+    assert _found(draft, instrument="syndicated_loan") == {changed.id}
+    assert _found(draft, instrument="bond") == {changed.id, kept.id}
+    assert _found(draft, instrument="project_loan") == set()
+    item = next(i for i in draft.items if i.need_id == changed.id)
+    assert sorted(r.instrument.value for r in item.instrument_rows) == ["bond", "syndicated_loan"]
+    assert item.snapshot["instruments"] == ["syndicated_loan", "bond"]
+
+
 # ---- reading: filters and search -----------------------------------------------------------------
 @pytest.fixture
 def search_world(admin, owner_org, fast_exports):

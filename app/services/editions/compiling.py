@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import (
@@ -188,13 +189,14 @@ def preload(edition: Edition) -> None:
         return
     # Kept here until the transaction ends: the session holds loaded objects weakly, and
     # items dropped by the garbage collector would be loaded again one by one.
-    done[edition.id] = db.session.scalars(
+    items = done[edition.id] = db.session.scalars(
         sa.select(EditionItem).where(EditionItem.edition_id == edition.id).options(
-            selectinload(EditionItem.instrument_rows),
             selectinload(EditionItem.need).options(
                 selectinload(FinancingNeed.instrument_rows),
                 selectinload(FinancingNeed.project).selectinload(Project.org)),
-        )).all()
+        ).order_by(EditionItem.seq)).all()
+    if "items" not in sa.inspect(edition).dict:  # else edition.items would select them all again
+        set_committed_value(edition, "items", items)
 
 
 @sa.event.listens_for(Session, "after_commit")

@@ -6,17 +6,20 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import (
     Edition,
     EditionItem,
+    EditionItemInstrument,
     EditionStatus,
     ItemMarker,
     NeedStatus,
     User,
 )
 from app.models.base import utcnow
+from app.reference import Instrument
 from app.services import audit
 from app.services.editions.compiling import (
     REVISION_TAKEN,
@@ -28,7 +31,12 @@ from app.services.editions.compiling import (
 from app.services.editions.files import request_files
 from app.services.editions.reading import latest_published
 from app.services.editions.searches import request_notices
-from app.services.editions.snapshot import build_snapshot, changelog, denormalise
+from app.services.editions.snapshot import (
+    build_snapshot,
+    changelog,
+    denormalise,
+    denormalised,
+)
 from app.services.errors import InvalidTransition, ValidationFailed, flush_unique
 from app.services.notifications import notify
 from app.services.permissions import can, require
@@ -114,16 +122,9 @@ def publish_edition(edition: Edition, *, by: User) -> Edition:
     live = live_data(edition)  # each snapshot built once, for the checks and to freeze
     _refuse_if_red(edition, live)
 
-    previous_ids = previous_need_ids(edition)
-    items = sorted(edition.items, key=lambda i: i.seq)
-    for item in items:
-        item.marker = ItemMarker.carried if item.need_id in previous_ids else ItemMarker.new
-        data = live.get(item.id) or build_snapshot(item.need, seq=item.seq, marker=item.marker)
-        if data["marker"] != item.marker.value:
-            data = {**data, "marker": item.marker.value}
-        item.snapshot = data
-        denormalise(item, data)
+    _freeze(edition, live)
     # One UPDATE and one INSERT of their audit entries, in the order of the items.
+    items = sorted(edition.items, key=lambda i: i.seq)
     move_all([i.need for i in items if i.need.status is NeedStatus.approved], NeedStatus.listed,
              by=by, note=edition.title_zh)
     db.session.flush()
@@ -144,6 +145,55 @@ def publish_edition(edition: Edition, *, by: User) -> Edition:
     request_files(edition)
     request_notices(edition)
     return edition
+
+
+def _freeze(edition: Edition, live: dict[int, dict]) -> None:
+    """Each item's marker, snapshot and denormalised columns, written in one UPDATE of
+    all the items (executemany) rather than a flush of each; the objects in memory are
+    given the same values as committed ones."""
+    previous_ids = previous_need_ids(edition)
+    db.session.flush()  # pending edits of the items go first
+    held = _instruments_held(edition)
+    rows, changed = [], []
+    for item in edition.items:
+        marker = ItemMarker.carried if item.need_id in previous_ids else ItemMarker.new
+        data = live.get(item.id) or build_snapshot(item.need, seq=item.seq, marker=marker)
+        if data["marker"] != marker.value:
+            data = {**data, "marker": marker.value}
+        values = {"marker": marker, "snapshot": data, **denormalised(data)}
+        for key, value in values.items():
+            set_committed_value(item, key, value)
+        rows.append({"item_id": item.id, **values})
+        if held.get(item.id, set()) != set(data["instruments"]):
+            changed.append((item, data["instruments"]))
+    table = EditionItem.__table__
+    if rows:
+        db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("item_id")), rows)
+    _replace_instruments(changed)
+
+
+def _instruments_held(edition: Edition) -> dict[int, set[str]]:
+    """Per item id, the instruments of its filter rows (read as plain rows)."""
+    table = EditionItemInstrument.__table__
+    held: dict[int, set[str]] = {}
+    for item_id, instrument in db.session.execute(
+            sa.select(table.c.item_id, table.c.instrument).join(EditionItem, EditionItem.id == table.c.item_id)
+            .where(EditionItem.edition_id == edition.id)):
+        held.setdefault(item_id, set()).add(instrument.value)
+    return held
+
+
+def _replace_instruments(changed: list[tuple[EditionItem, list[str]]]) -> None:
+    """The filter rows of the items whose need changed its instruments since compiling:
+    one DELETE and one INSERT for all of them."""
+    if not changed:
+        return
+    table = EditionItemInstrument.__table__
+    db.session.execute(sa.delete(table).where(table.c.item_id.in_([item.id for item, _ in changed])))
+    db.session.execute(sa.insert(table), [{"item_id": item.id, "instrument": Instrument(value)}
+                                          for item, values in changed for value in dict.fromkeys(values)])
+    for item, _ in changed:
+        db.session.expire(item, ["instrument_rows"])
 
 
 def create_correction(edition: Edition, note: str, *, by: User) -> Edition:

@@ -83,16 +83,30 @@ def public_data(data: dict) -> dict:
     return {k: (None if k in CONTACT_FIELDS else v) for k, v in data.items()}
 
 
+def denormalised(data: dict) -> dict:
+    """The item's columns for filters, sorts and the keyword search, taken from its data."""
+    return {
+        "district_code": data["district_code"],
+        "category": data["category"],
+        "industry_code": data["industry_code"],
+        "level": data["level"],
+        "amount": Decimal(data["amount"]),
+        "search_text": "\n".join((data["project_name"], data["owner_org"], data["description"] or "")).lower(),
+    }
+
+
 def denormalise(item: EditionItem, data: dict) -> None:
-    item.district_code = data["district_code"]
-    item.category = data["category"]
-    item.industry_code = data["industry_code"]
-    item.level = data["level"]
-    item.amount = Decimal(data["amount"])
-    item.search_text = "\n".join(
-        (data["project_name"], data["owner_org"], data["description"] or "")
-    ).lower()
+    for key, value in denormalised(data).items():
+        setattr(item, key, value)
+    sync_instruments(item, data)
+
+
+def sync_instruments(item: EditionItem, data: dict) -> None:
+    """The item's instrument rows (the instrument filter) made those of its data; the
+    collection is left alone when it already holds them."""
     wanted = set(data["instruments"])
+    if {r.instrument.value for r in item.instrument_rows} == wanted:
+        return
     item.instrument_rows = [r for r in item.instrument_rows if r.instrument.value in wanted]
     have = {r.instrument.value for r in item.instrument_rows}
     for value in data["instruments"]:

@@ -18,6 +18,7 @@ selected and extracted); a machine without it gets an error instead of a PDF of 
 import json
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ from pathlib import Path
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "pdf" / "document.typ"
 FONT_DIRS = ("/usr/share/fonts/opentype/noto",)  # Debian/Ubuntu fonts-noto-cjk
 FONT_FAMILIES = ("Noto Sans CJK SC",)
+# The files of that family the documents use (regular text, bold headings): the compiler
+# is shown only these, so it does not read the other faces of the package (Serif, and the
+# Mono, JP, KR, TC, HK faces held in the same collections) to learn what they are.
+FONT_FILES = ("NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc")
 PAGE_FOOTER_ZH = "第 {page} 页 / 共 {pages} 页"
 ALIGNS = ("left", "center", "right")
 
@@ -178,15 +183,42 @@ def _forked() -> None:
 os.register_at_fork(after_in_child=_forked)
 
 
+def _font_paths() -> list[str]:
+    """A folder holding only FONT_FILES (links to the package's files) when the package
+    has them all, else the package's folders as they are."""
+    dirs = [d for d in FONT_DIRS if os.path.isdir(d)]
+    if not dirs:
+        raise FontsMissing(f"No Chinese font found in {', '.join(FONT_DIRS)}: "
+                           "install the fonts-noto-cjk package.")
+    for source in dirs:
+        if all(os.path.isfile(os.path.join(source, name)) for name in FONT_FILES):
+            try:
+                return [_linked_fonts(source)]
+            except OSError:  # a read-only temporary folder: the whole package then
+                break
+    return dirs
+
+
+def _linked_fonts(source: str) -> str:
+    folder = Path(tempfile.gettempdir()) / f"citypartner-fonts-{os.getuid()}"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    if folder.lstat().st_uid != os.getuid() or folder.is_symlink():
+        raise OSError(f"{folder} belongs to another user")
+    for name in FONT_FILES:
+        link, target = folder / name, Path(source) / name
+        if not (link.is_symlink() and os.readlink(link) == str(target)):
+            spare = folder / f".{name}.{os.getpid()}"
+            spare.unlink(missing_ok=True)
+            spare.symlink_to(target)
+            spare.replace(link)  # atomic: another process may be reading the folder
+    return str(folder)
+
+
 def _compiler():
     if not _compilers:
         import typst  # imported here: only the processes that print pay for it
 
-        dirs = [d for d in FONT_DIRS if os.path.isdir(d)]
-        if not dirs:
-            raise FontsMissing(f"No Chinese font found in {', '.join(FONT_DIRS)}: "
-                               "install the fonts-noto-cjk package.")
-        _compilers.append(typst.Compiler(font_paths=dirs, ignore_system_fonts=True))
+        _compilers.append(typst.Compiler(font_paths=_font_paths(), ignore_system_fonts=True))
     return _compilers[0]
 
 
