@@ -9,8 +9,9 @@ the query string (filters, sort, page, rev), the language, the audience
 (permissions.audience) and the templates' own text, and the generation of publications
 (renewed by each publication or correction: it changes the banners of earlier revisions
 and which revision an address shows). What depends on the visitor is rendered around the parts
-on every request and never cached: navigation, flash messages, CSRF tokens, the
-saved-search form, the edition's file links.
+on every request: flash messages, CSRF tokens, the saved-search form, the edition's file
+links; the navigation comes from its own cache (app/header.py). Whole pages are kept for a
+short while for each visitor state (below).
 """
 
 import hashlib
@@ -24,6 +25,7 @@ from flask_wtf.csrf import generate_csrf
 
 from app import reference as ref
 from app.extensions import cache
+from app.header import visitor_state
 from app.models import ItemMarker
 from app.services import editions as svc
 from app.services.page_cache import generation
@@ -111,28 +113,32 @@ def published_parts(edition) -> dict[str, str]:
     return parts
 
 
-# ---- whole pages for the public ------------------------------------------------------------------
-# Anonymous visitors without pending messages all see the same page for one address and
-# language, except for the CSRF token of the language form, which is swapped in on the way
-# out. A page whose edition files are still being made is never stored whole: its file
-# links change. Whole pages live PAGE_SECONDS.
+# ---- whole pages -----------------------------------------------------------------------------
+# Visitors without pending messages who read the same address in the same language with the
+# same visitor state (app/header.py: the public, or one signed-in user as their header and
+# the rules show them) see the same page, except for its CSRF token, which is swapped in on
+# the way out. A signed-in reader's session is checked before this view runs
+# (auth.routes.end_idle_session), so a kept page never outlives a logout, a deactivation or
+# an idle timeout. A page whose edition files are still being made is never stored whole:
+# its file links change. Whole pages live PAGE_SECONDS.
 PAGE_SECONDS = 30
 CSRF_PLACEHOLDER = "__cp_csrf_token__"
 
 
-def public_page_key() -> str | None:
-    """The cache key of this request's whole page, or None when it is not the public's."""
-    if current_user.is_authenticated or session.get("_flashes"):
+def page_key() -> str | None:
+    """The cache key of this request's whole page, or None when it is not to be kept."""
+    if session.get("_flashes"):
         return None
     try:
-        raw = repr((generation(), request.path, sorted(request.args.items(multi=True)), str(get_locale())))
+        raw = repr((generation(), request.path, sorted(request.args.items(multi=True)), str(get_locale()),
+                    audience(current_user), visitor_state()))
     except Exception:  # noqa: BLE001 - Redis down: render, the page still answers
         log.warning("edition page cache unreachable", exc_info=True)
         return None
     return "edition-page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def cached_public_page(key: str) -> str | None:
+def cached_page(key: str) -> str | None:
     try:
         html = cache.get(key)
     except Exception:  # noqa: BLE001
@@ -141,7 +147,7 @@ def cached_public_page(key: str) -> str | None:
     return None if html is None else html.replace(CSRF_PLACEHOLDER, generate_csrf())
 
 
-def store_public_page(key: str, edition, html: str) -> None:
+def store_page(key: str, edition, html: str) -> None:
     if not _files_ready(edition):
         return
     try:
