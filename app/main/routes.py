@@ -6,7 +6,6 @@ from app.extensions import db
 from app.main import bp
 from app.models import (
     Edition,
-    EditionItem,
     EditionStatus,
     FinancingNeed,
     NeedStatus,
@@ -35,12 +34,11 @@ def index():
     if current_user.is_authenticated:
         # The same counts as the lists the cards link to (services/search), and only those
         # this role's dashboard shows; the latest edition's items are counted, never loaded.
-        latest = edition_service.latest_published()
+        latest, latest_items = edition_service.latest_with_item_count()
         stats = {
             "by_status": search.needs_by_status(current_user),
             "latest_edition": latest,
-            "latest_items": latest and db.session.scalar(
-                sa.select(sa.func.count()).select_from(EditionItem).where(EditionItem.edition_id == latest.id)),
+            "latest_items": latest_items,
         }
         org = current_user.org
         if can(current_user, "prepare_projects", org) or can(current_user, "oversee", org):
@@ -55,7 +53,7 @@ def index():
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
             stats["awaiting_approval"] = edition_service.awaiting_approval(current_user)
         elif can(current_user, "save_searches", current_user._get_current_object()):
-            stats["saved_searches"] = len(edition_service.user_searches(current_user))
+            stats["saved_searches"] = edition_service.count_searches(current_user)
     return render_template("main/index.html", stats=stats, NeedStatus=NeedStatus,
                            Project=Project, FinancingNeed=FinancingNeed)
 
