@@ -90,7 +90,7 @@ def render_parts(edition, revisions, current, *, preview: bool) -> dict[str, str
         revisions=revisions, current=current, sorts=svc.READER_SORTS,
         labels={**labels, "industries": [(v, name) for v, name in labels["industries"] if v in present]},
         filter_words=filters.in_words(),
-        contacts_export=not preview and svc.may_export_contacts(edition, filters, current_user),
+        contacts_export=not preview and svc.may_export_contacts(edition, filters, current_user._get_current_object()),
     )
     return {"head": render_template(PARTS[0], **context), "items": render_template(PARTS[1], **context)}
 
