@@ -63,6 +63,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     cache.init_app(app)
+    from app.services import page_cache
+
+    page_cache.watch_writes()  # kept pages follow the data (app/kept_pages.py)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

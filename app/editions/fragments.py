@@ -17,15 +17,14 @@ short while for each visitor state (below).
 import hashlib
 import logging
 
-from flask import current_app, render_template, request, session
+from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
+from app import kept_pages
 from app import reference as ref
 from app.extensions import cache
-from app.header import visitor_state
 from app.models import ItemMarker
 from app.services import editions as svc
 from app.services.page_cache import generation
@@ -114,46 +113,19 @@ def published_parts(edition) -> dict[str, str]:
 
 
 # ---- whole pages -----------------------------------------------------------------------------
-# Visitors without pending messages who read the same address in the same language with the
-# same visitor state (app/header.py: the public, or one signed-in user as their header and
-# the rules show them) see the same page, except for its CSRF token, which is swapped in on
-# the way out. A signed-in reader's session is checked before this view runs
-# (auth.routes.end_idle_session), so a kept page never outlives a logout, a deactivation or
-# an idle timeout. A page whose edition files are still being made is never stored whole:
-# its file links change. Whole pages live PAGE_SECONDS.
-PAGE_SECONDS = 30
-CSRF_PLACEHOLDER = "__cp_csrf_token__"
-
-
+# Kept for each visitor state (app/kept_pages.py), in the generation of publications. A page
+# whose edition files are still being made is never kept whole: its file links change.
 def page_key() -> str | None:
-    """The cache key of this request's whole page, or None when it is not to be kept."""
-    if session.get("_flashes"):
-        return None
-    try:
-        raw = repr((generation(), request.path, sorted(request.args.items(multi=True)), str(get_locale()),
-                    audience(current_user), visitor_state()))
-    except Exception:  # noqa: BLE001 - Redis down: render, the page still answers
-        log.warning("edition page cache unreachable", exc_info=True)
-        return None
-    return "edition-page:" + hashlib.sha256(raw.encode()).hexdigest()
+    return kept_pages.key("edition-page", generation)
 
 
 def cached_page(key: str) -> str | None:
-    try:
-        html = cache.get(key)
-    except Exception:  # noqa: BLE001
-        log.warning("edition page cache unreachable", exc_info=True)
-        return None
-    return None if html is None else html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    return kept_pages.get(key)
 
 
 def store_page(key: str, edition, html: str) -> None:
-    if not _files_ready(edition):
-        return
-    try:
-        cache.set(key, html.replace(generate_csrf(), CSRF_PLACEHOLDER), timeout=PAGE_SECONDS)
-    except Exception:  # noqa: BLE001
-        log.warning("edition page cache unreachable", exc_info=True)
+    if _files_ready(edition):
+        kept_pages.put(key, html)
 
 
 def _files_ready(edition) -> bool:

@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from app import kept_pages
 from app.extensions import db
 from app.main import bp
 from app.models import (
@@ -15,7 +16,7 @@ from app.models import (
     User,
     UserStatus,
 )
-from app.services import accounts, search
+from app.services import accounts, page_cache, search
 from app.services import editions as edition_service
 from app.services.permissions import can
 from app.services.search.base import count
@@ -24,6 +25,18 @@ from app.urls import local_url
 
 @bp.get("/")
 def index():
+    # Kept whole for the visitor in the generation of the data: any commit that writes
+    # renews it, so the figures are never older than the last change (app/kept_pages.py).
+    page_key = kept_pages.key("home", page_cache.data_generation, page_cache.generation)
+    if page_key and (html := kept_pages.get(page_key)) is not None:
+        return html
+    html = _dashboard()
+    if page_key:
+        kept_pages.put(page_key, html)
+    return html
+
+
+def _dashboard() -> str:
     if current_user.is_authenticated and not current_user.is_verified:
         # Not verified yet (or no longer): nothing of the organisation to count, but
         # why, and what happens next.

@@ -1,6 +1,7 @@
 """Logging in, and the login sessions that carry it from page to page."""
 
 from datetime import timedelta
+from functools import cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -65,14 +66,7 @@ def resume_session(token: str | None) -> Resumed:
     connection of its own: reading a page never commits the request's unfinished work."""
     if not token:
         return Resumed(None)
-    unread = (sa.select(sa.func.count(Notification.id))
-              .where(Notification.user_id == UserSession.user_id, Notification.read_at.is_(None))
-              .scalar_subquery())
-    found = db.session.execute(
-        sa.select(UserSession, unread).where(
-            UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
-        .options(joinedload(UserSession.user).joinedload(User.org))
-    ).first()
+    found = db.session.execute(_live_session(), {"token_hash": hash_token(token)}).first()
     if found is None or not may_log_in(found[0].user):
         return Resumed(None)
     row, unread_count = found
@@ -85,6 +79,18 @@ def resume_session(token: str | None) -> Resumed:
     if (now - row.last_seen_at).total_seconds() >= SESSION_TOUCH_SECONDS:
         _write_session(row.id, last_seen_at=now)
     return Resumed(row.user, unread=unread_count)
+
+
+@cache
+def _live_session() -> sa.Select:
+    """The statement of every signed-in request, built once: a live session by its token's
+    hash, with its user, the organisation and the unread count."""
+    unread = (sa.select(sa.func.count(Notification.id))
+              .where(Notification.user_id == UserSession.user_id, Notification.read_at.is_(None))
+              .scalar_subquery())
+    return (sa.select(UserSession, unread)
+            .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None))
+            .options(joinedload(UserSession.user).joinedload(User.org)))
 
 
 def _write_session(session_id: int, **values) -> None:
