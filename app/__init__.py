@@ -63,6 +63,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     cache.init_app(app)
+    from app.services import page_cache
+
+    page_cache.watch_writes()  # kept pages follow the data (app/kept_pages.py)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -76,10 +79,11 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id):
         # The cookie's session token must match a live session row of this user:
         # logging out or deactivating a user ends sessions on the server.
-        user, idled_out = accounts.resume_session(session.get("sid"))
+        user, idled_out, unread = accounts.resume_session(session.get("sid"))
         g.session_idled_out = idled_out  # auth.routes sends the user to log in again
         if user is None or str(user.id) != str(user_id):
             return None
+        g.unread = unread  # counted with the session: the navigation shows it
         return user
 
 
@@ -113,10 +117,12 @@ def register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
 
     from app import reference
+    from app.header import page_header
     from app.services import formatting, notifications
     from app.services.permissions import can
 
     install_template_gettext(app)
+    app.jinja_env.globals["page_header"] = page_header
     app.jinja_env.filters.update(
         money=formatting.money,
         dt=formatting.datetime_str,

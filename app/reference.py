@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from flask import g, has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -145,7 +146,30 @@ def label(member: enum.Enum | None) -> str:
     if member is None:
         return ""
     labels = LABELS.get(type(member))
-    return str(labels[member]) if labels else member.value
+    if not labels:
+        return member.value
+    memo = _request_labels()
+    if memo is None:
+        return str(labels[member])
+    text = memo.get(member)
+    if text is None:
+        text = memo[member] = str(labels[member])
+    return text
+
+
+def _request_labels() -> dict | None:
+    """The labels translated so far in this request and locale: a list page shows the same
+    few labels on every row, and each translation looks the catalogue up again.
+    force_locale (e-mails, exports) sets another locale object, hence another memo."""
+    if not has_request_context():
+        return None
+    locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+    if locale is None:
+        return None
+    memo = g.get("_label_memo")
+    if memo is None or memo[0] is not locale:
+        memo = g._label_memo = (locale, {})
+    return memo[1]
 
 
 def register_labels(enum_cls: type[enum.Enum], labels: dict) -> dict:

@@ -239,9 +239,12 @@ def generate(n_needs: int, n_items: int):
         project_id, total, stage = project_rows[n % len(project_rows)]
         approved = n < n_items  # the first need of each of the first n_items projects
         secured = (total * Decimal("0.45")).quantize(Decimal("0.01"))  # above every capital ratio
+        status = NeedStatus.approved if approved else others[n % len(others)]
         needs.append({
             "project_id": project_id,
-            "status": NeedStatus.approved if approved else others[n % len(others)],
+            "status": status,
+            # every need but a draft was submitted once, one a minute over the last weeks
+            "submitted_at": None if status is NeedStatus.draft else now - timedelta(minutes=n_needs - n),
             "amount": (total * Decimal(rng.randrange(5, 50)) / 100).quantize(Decimal("0.01")),
             "term_months": rng.choice((12, 36, 60, 120, 180)),
             "cost_ceiling": Decimal(rng.randrange(300, 600)) / 100 if n % 3 else None,

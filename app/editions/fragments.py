@@ -9,19 +9,20 @@ the query string (filters, sort, page, rev), the language, the audience
 (permissions.audience) and the templates' own text, and the generation of publications
 (renewed by each publication or correction: it changes the banners of earlier revisions
 and which revision an address shows). What depends on the visitor is rendered around the parts
-on every request and never cached: navigation, flash messages, CSRF tokens, the
-saved-search form, the edition's file links.
+on every request: flash messages, CSRF tokens, the saved-search form, the edition's file
+links; the navigation comes from its own cache (app/header.py). Whole pages are kept for a
+short while for each visitor state (below).
 """
 
 import hashlib
 import logging
 
-from flask import current_app, render_template, request, session
+from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
+from app import kept_pages
 from app import reference as ref
 from app.extensions import cache
 from app.models import ItemMarker
@@ -88,7 +89,7 @@ def render_parts(edition, revisions, current, *, preview: bool) -> dict[str, str
         revisions=revisions, current=current, sorts=svc.READER_SORTS,
         labels={**labels, "industries": [(v, name) for v, name in labels["industries"] if v in present]},
         filter_words=filters.in_words(),
-        contacts_export=not preview and svc.may_export_contacts(edition, filters, current_user),
+        contacts_export=not preview and svc.may_export_contacts(edition, filters, current_user._get_current_object()),
     )
     return {"head": render_template(PARTS[0], **context), "items": render_template(PARTS[1], **context)}
 
@@ -111,43 +112,20 @@ def published_parts(edition) -> dict[str, str]:
     return parts
 
 
-# ---- whole pages for the public ------------------------------------------------------------------
-# Anonymous visitors without pending messages all see the same page for one address and
-# language, except for the CSRF token of the language form, which is swapped in on the way
-# out. A page whose edition files are still being made is never stored whole: its file
-# links change. Whole pages live PAGE_SECONDS.
-PAGE_SECONDS = 30
-CSRF_PLACEHOLDER = "__cp_csrf_token__"
+# ---- whole pages -----------------------------------------------------------------------------
+# Kept for each visitor state (app/kept_pages.py), in the generation of publications. A page
+# whose edition files are still being made is never kept whole: its file links change.
+def page_key() -> str | None:
+    return kept_pages.key("edition-page", generation)
 
 
-def public_page_key() -> str | None:
-    """The cache key of this request's whole page, or None when it is not the public's."""
-    if current_user.is_authenticated or session.get("_flashes"):
-        return None
-    try:
-        raw = repr((generation(), request.path, sorted(request.args.items(multi=True)), str(get_locale())))
-    except Exception:  # noqa: BLE001 - Redis down: render, the page still answers
-        log.warning("edition page cache unreachable", exc_info=True)
-        return None
-    return "edition-page:" + hashlib.sha256(raw.encode()).hexdigest()
+def cached_page(key: str) -> str | None:
+    return kept_pages.get(key)
 
 
-def cached_public_page(key: str) -> str | None:
-    try:
-        html = cache.get(key)
-    except Exception:  # noqa: BLE001
-        log.warning("edition page cache unreachable", exc_info=True)
-        return None
-    return None if html is None else html.replace(CSRF_PLACEHOLDER, generate_csrf())
-
-
-def store_public_page(key: str, edition, html: str) -> None:
-    if not _files_ready(edition):
-        return
-    try:
-        cache.set(key, html.replace(generate_csrf(), CSRF_PLACEHOLDER), timeout=PAGE_SECONDS)
-    except Exception:  # noqa: BLE001
-        log.warning("edition page cache unreachable", exc_info=True)
+def store_page(key: str, edition, html: str) -> None:
+    if _files_ready(edition):
+        kept_pages.put(key, html)
 
 
 def _files_ready(edition) -> bool:

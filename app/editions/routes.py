@@ -59,16 +59,16 @@ def index():
 # ---- reading ------------------------------------------------------------------------------
 @bp.get(EDITION)
 def show(year, period):
-    public_key = fragments.public_page_key()
-    if public_key and (html := fragments.cached_public_page(public_key)) is not None:
+    page_key = fragments.page_key()
+    if page_key and (html := fragments.cached_page(page_key)) is not None:
         return html
     edition = _published(year, period)
     if edition.is_draft:
         return redirect(url_for(".compile", year=year, period=period, rev=edition.revision))
     html = render_template("editions/show.html", edition=edition, parts=fragments.published_parts(edition),
                            filters=svc.Filters.from_args(request.args), save_form=_save_form())
-    if public_key:
-        fragments.store_public_page(public_key, edition, html)
+    if page_key:
+        fragments.store_page(page_key, edition, html)
     return html
 
 

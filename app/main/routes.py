@@ -2,11 +2,11 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from app import kept_pages
 from app.extensions import db
 from app.main import bp
 from app.models import (
     Edition,
-    EditionItem,
     EditionStatus,
     FinancingNeed,
     NeedStatus,
@@ -16,7 +16,7 @@ from app.models import (
     User,
     UserStatus,
 )
-from app.services import accounts, search
+from app.services import accounts, page_cache, search
 from app.services import editions as edition_service
 from app.services.permissions import can
 from app.services.search.base import count
@@ -25,6 +25,18 @@ from app.urls import local_url
 
 @bp.get("/")
 def index():
+    # Kept whole for the visitor in the generation of the data: any commit that writes
+    # renews it, so the figures are never older than the last change (app/kept_pages.py).
+    page_key = kept_pages.key("home", page_cache.data_generation, page_cache.generation)
+    if page_key and (html := kept_pages.get(page_key)) is not None:
+        return html
+    html = _dashboard()
+    if page_key:
+        kept_pages.put(page_key, html)
+    return html
+
+
+def _dashboard() -> str:
     if current_user.is_authenticated and not current_user.is_verified:
         # Not verified yet (or no longer): nothing of the organisation to count, but
         # why, and what happens next.
@@ -35,12 +47,11 @@ def index():
     if current_user.is_authenticated:
         # The same counts as the lists the cards link to (services/search), and only those
         # this role's dashboard shows; the latest edition's items are counted, never loaded.
-        latest = edition_service.latest_published()
+        latest, latest_items = edition_service.latest_with_item_count()
         stats = {
             "by_status": search.needs_by_status(current_user),
             "latest_edition": latest,
-            "latest_items": latest and db.session.scalar(
-                sa.select(sa.func.count()).select_from(EditionItem).where(EditionItem.edition_id == latest.id)),
+            "latest_items": latest_items,
         }
         org = current_user.org
         if can(current_user, "prepare_projects", org) or can(current_user, "oversee", org):
@@ -55,7 +66,7 @@ def index():
                 Edition.status == EditionStatus.draft).order_by(Edition.year, Edition.period)).all()
             stats["awaiting_approval"] = edition_service.awaiting_approval(current_user)
         elif can(current_user, "save_searches", current_user._get_current_object()):
-            stats["saved_searches"] = len(edition_service.user_searches(current_user))
+            stats["saved_searches"] = edition_service.count_searches(current_user)
     return render_template("main/index.html", stats=stats, NeedStatus=NeedStatus,
                            Project=Project, FinancingNeed=FinancingNeed)
 

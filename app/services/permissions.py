@@ -322,12 +322,15 @@ def visible_projects(user) -> sa.Select:
 
 
 def visible_needs(user) -> sa.Select:
+    """Only an owner's scope joins the project (its organisation's); the others read the need
+    table alone, so that their counts are read from its indexes. A filter on the project's
+    columns joins it (services/search/needs.py)."""
     user = _user(user)
-    query = sa.select(FinancingNeed).join(FinancingNeed.project)
+    query = sa.select(FinancingNeed)
     if is_admin(user):
         return query
     if _is_owner(user):
-        return query.where(Project.org_id == user.org_id)
+        return query.join(FinancingNeed.project).where(Project.org_id == user.org_id)
     if _reads_lists(user):
         return query.where(FinancingNeed.status.in_(PUBLIC_NEED_STATUSES))
     return query.where(sa.false())

@@ -3,15 +3,19 @@
 them, whoever filled the cache before, and a new revision shows at once."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import redis
+import sqlalchemy as sa
 from flask import g
 
 from app.extensions import cache, db
-from app.models import NeedStatus
-from app.services import editions, exports, page_cache
+from app.models import NeedStatus, UserSession
+from app.models.base import utcnow
+from app.services import accounts, editions, exports, page_cache
+from app.services.notifications import notify
 from tests import factories
 from tests.conftest import login as _login
 
@@ -168,3 +172,78 @@ def test_parts_are_shared_through_redis(request, app, edition, redis_cache, coun
         assert page(client) == first
     assert not any("edition_item" in s for s in counter.statements)
     assert CONTACT_LINK not in page(as_reader(request, app, "anonymous"))
+
+
+# ---- whole pages of signed-in readers --------------------------------------------------------
+def test_a_signed_in_readers_page_is_kept_whole_and_reads_only_the_session(request, app, edition, count_queries):
+    client = as_reader(request, app, "institution")
+    first = page(client)
+    with count_queries() as counter:
+        assert page(client) == first
+    assert counter.count == 1  # the session, its user, organisation and unread count
+    assert "user_session" in counter.statements[0] and "notification" in counter.statements[0]
+
+
+def test_a_kept_page_still_shows_a_new_notification_and_a_new_name(request, app, edition, institution):
+    client = as_reader(request, app, "institution")
+    assert 'aria-label="1 条未读"' not in page(client)
+    notify([institution], "need_approved", {"project": "项目", "org": "单位", "amount": "1"}, email=False)
+    db.session.commit()
+    assert 'aria-label="1 条未读"' in page(client)
+    institution.name = "新任客户经理"
+    db.session.commit()
+    assert "新任客户经理" in page(client)
+
+
+def test_a_kept_page_is_never_served_after_logout_deactivation_or_idle_time(request, app, admin, edition,
+                                                                            institution):
+    client = as_reader(request, app, "institution")
+    assert institution.name in page(client)
+    copied = app.test_client()  # the same cookie, kept by someone else
+    copied.set_cookie("session", client.get_cookie("session").value)
+    client.post("/logout")
+    g.pop("_login_user", None)
+    assert institution.name not in copied.get("/editions/2026-6").get_data(as_text=True)
+
+    client = as_reader(request, app, "institution")
+    assert institution.name in page(client)
+    accounts.deactivate_user(institution, reason="调离岗位", by=admin)
+    db.session.commit()
+    g.pop("_login_user", None)
+    assert institution.name not in client.get("/editions/2026-6").get_data(as_text=True)
+
+    accounts.reactivate_user(institution, by=admin)
+    db.session.commit()
+    client = as_reader(request, app, "institution")
+    assert institution.name in page(client)
+    db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    db.session.commit()
+    g.pop("_login_user", None)
+    response = client.get("/editions/2026-6")
+    assert response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_the_csrf_token_of_a_kept_page_is_the_visitors_own_and_accepted(request, app, edition, institution):
+    app.config["WTF_CSRF_ENABLED"] = True
+    tokens = []
+    for _ in range(2):  # two sessions of one user: the second gets the page the first filled
+        client = as_reader(request, app, "institution")
+        g.pop("_login_user", None)
+        html = client.get("/editions/2026-6").get_data(as_text=True)
+        assert "__cp_" not in html
+        tokens.append(set(re.findall(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)))
+        assert len(tokens[-1]) == 1  # the header's forms and the saved-search form
+    assert tokens[0] != tokens[1]
+    g.pop("_login_user", None)
+    response = client.post("/editions/saved", data={"csrf_token": tokens[1].pop(), "name": "轨道交通",
+                                           "next": "/editions/2026-6"})
+    assert response.status_code == 302
+    assert [s.name for s in editions.user_searches(institution)] == ["轨道交通"]
+
+
+def test_a_page_with_a_message_is_not_kept(request, app, edition):
+    client = as_reader(request, app, "institution")
+    with client.session_transaction() as sess:
+        sess["_flashes"] = [("success", "已保存")]
+    assert "已保存" in page(client)
+    assert "已保存" not in page(client)

@@ -115,3 +115,19 @@ def test_correction_notice_and_e_mail_say_it_is_a_correction(admin, owner_org, i
     assert len(mails) == 2
     assert "更正" not in mails[0]["Subject"] and "更正" in mails[1]["Subject"]
     assert "更正第1项的融资金额" in mailbox.body(mails[1])
+
+
+def test_a_label_follows_the_language_even_within_one_request(app):
+    """Labels are translated once per request and language: a part rendered in another
+    language (an e-mail, an export) still gets that language's label."""
+    from flask_babel import force_locale
+
+    from app.reference import Level, label
+
+    with app.test_request_context("/?lang=en"):
+        assert label(Level.municipal) == "Municipal key project"
+        with force_locale("zh"):
+            assert label(Level.municipal) == "市重点项目"
+        assert label(Level.municipal) == "Municipal key project"
+    with app.app_context(), app.test_request_context("/"):  # the next request: a context of its own
+        assert label(Level.municipal) == "市重点项目"

@@ -1,13 +1,15 @@
 """Logging in, and the login sessions that carry it from page to page."""
 
 from datetime import timedelta
+from functools import cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import OrgStatus, User, UserSession, hash_token
+from app.models import Notification, OrgStatus, User, UserSession, hash_token
 from app.models.base import utcnow
 from app.services import audit
 from app.services.accounts.registration import find_user_by_email
@@ -44,32 +46,51 @@ def start_session(user: User) -> str:
     return token
 
 
+class Resumed(NamedTuple):
+    """What resuming a session found: its user (None: no live session), whether it has just
+    idled out, and the user's unread notifications (the navigation shows them on every page)."""
+
+    user: User | None
+    idled_out: bool = False
+    unread: int = 0
+
+
 def session_user(token: str | None) -> User | None:
-    return resume_session(token)[0]
+    return resume_session(token).user
 
 
-def resume_session(token: str | None) -> tuple[User | None, bool]:
+def resume_session(token: str | None) -> Resumed:
     """The user of a live session, and whether the session has just idled out (then it is
-    ended on the server). last_seen_at is written at most once a minute, on a connection of
-    its own: reading a page never commits the request's unfinished work."""
+    ended on the server), in one statement with the user, the organisation and the unread
+    count. last_seen_at is written at most once a minute (SESSION_TOUCH_SECONDS), on a
+    connection of its own: reading a page never commits the request's unfinished work."""
     if not token:
-        return None, False
-    row = db.session.scalar(  # with its user and organisation: every page reads them
-        sa.select(UserSession).where(
-            UserSession.token_hash == hash_token(token), UserSession.ended_at.is_(None))
-        .options(joinedload(UserSession.user).joinedload(User.org))
-    )
-    if row is None or not may_log_in(row.user):
-        return None, False
+        return Resumed(None)
+    found = db.session.execute(_live_session(), {"token_hash": hash_token(token)}).first()
+    if found is None or not may_log_in(found[0].user):
+        return Resumed(None)
+    row, unread_count = found
     now = utcnow()
     if row.created_at < now - current_app.config["SESSION_ABSOLUTE_LIFETIME"]:
-        return None, False  # an absolute lifetime: a stolen or forgotten session does not live on
+        return Resumed(None)  # an absolute lifetime: a stolen or forgotten session does not live on
     if row.last_seen_at < now - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
         _write_session(row.id, ended_at=now)
-        return None, True
+        return Resumed(None, idled_out=True)
     if (now - row.last_seen_at).total_seconds() >= SESSION_TOUCH_SECONDS:
         _write_session(row.id, last_seen_at=now)
-    return row.user, False
+    return Resumed(row.user, unread=unread_count)
+
+
+@cache
+def _live_session() -> sa.Select:
+    """The statement of every signed-in request, built once: a live session by its token's
+    hash, with its user, the organisation and the unread count."""
+    unread = (sa.select(sa.func.count(Notification.id))
+              .where(Notification.user_id == UserSession.user_id, Notification.read_at.is_(None))
+              .scalar_subquery())
+    return (sa.select(UserSession, unread)
+            .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None))
+            .options(joinedload(UserSession.user).joinedload(User.org)))
 
 
 def _write_session(session_id: int, **values) -> None:

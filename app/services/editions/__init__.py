@@ -88,6 +88,7 @@ from app.services.editions.reading import (  # noqa: F401
     get_edition,
     get_item,
     latest_published,
+    latest_with_item_count,
     list_editions,
     page_items,
     parse_key,
@@ -95,6 +96,7 @@ from app.services.editions.reading import (  # noqa: F401
     search_items,
 )
 from app.services.editions.searches import (  # noqa: F401
+    count_searches,
     delete_search,
     get_search,
     matching_need_ids,

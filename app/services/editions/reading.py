@@ -73,6 +73,17 @@ def latest_published(before: tuple[int, int] | None = None) -> Edition | None:
     return db.session.scalars(query.limit(1)).first()
 
 
+def latest_with_item_count() -> tuple[Edition | None, int | None]:
+    """The latest published edition and how many items it has, in one statement (the
+    dashboard's card): the items are counted, never loaded."""
+    items = (sa.select(sa.func.count()).select_from(EditionItem)
+             .where(EditionItem.edition_id == Edition.id).scalar_subquery())
+    query = (sa.select(Edition, items).where(Edition.status.in_(PUBLIC_EDITION_STATUSES))
+             .order_by(Edition.year.desc(), Edition.period.desc(), Edition.revision.desc()).limit(1))
+    row = db.session.execute(query).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def revisions(edition: Edition) -> tuple[list[Edition], Edition | None]:
     """The published revisions of the edition's period, oldest first, and, for a
     superseded edition, the one to read instead: the edition now published (a later

@@ -20,12 +20,17 @@ from app.services.errors import ValidationFailed
 from app.services.loader import get_visible
 from app.services.notifications import notify
 from app.services.permissions import require, visible_saved_searches
+from app.services.search.base import count
 
 
 # ---- saved searches and notifications ---------------------------------------------------------------
 def user_searches(user: User) -> list[SavedSearch]:
     return list(db.session.scalars(
         visible_saved_searches(user).order_by(SavedSearch.created_at, SavedSearch.id)))
+
+
+def count_searches(user: User) -> int:
+    return count(visible_saved_searches(user))
 
 
 def save_search(user: User, *, name: str, filters: Filters, email: bool = True) -> SavedSearch:
