@@ -73,7 +73,7 @@ class NeedInstrument(db.Model):
 class FinancingNeed(db.Model):
     __tablename__ = "financing_need"
     # The review queue: one status, oldest submission first, the count and total of that
-    # status read from the index alone (migration 0008_review_queue_index).
+    # status read from the index alone (migration 0010_review_queue_index).
     __table_args__ = (sa.Index("ix_financing_need_review", "status", "submitted_at", "id", "amount"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

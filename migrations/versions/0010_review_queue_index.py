@@ -1,7 +1,7 @@
 """The review queue's index: needs of one status in the order of their submission.
 
-Revision ID: 0008_review_queue_index
-Revises: 0007_jobs
+Revision ID: 0010_review_queue_index
+Revises: 0008_interests
 Create Date: 2026-12-01
 
 (status, submitted_at, id, amount) serves WHERE status = ? ORDER BY submitted_at, id LIMIT n
@@ -11,8 +11,8 @@ queue's count and total amount of one status from the index alone.
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0008_review_queue_index"
-down_revision = "0007_jobs"
+revision = "0010_review_queue_index"
+down_revision = "0008_interests"
 branch_labels = None
 depends_on = None
 

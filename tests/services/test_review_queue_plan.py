@@ -1,6 +1,6 @@
 """The review queue reads its page from the (status, submitted_at, id, amount) index in
 order, without sorting, and counts and totals one status from the need table alone
-(migration 0008_review_queue_index), on SQLite and PostgreSQL."""
+(migration 0010_review_queue_index), on SQLite and PostgreSQL."""
 
 from decimal import Decimal
 
