@@ -61,6 +61,10 @@ MATRIX = {
     "GET admin.user": "lffffo fff",
     "GET admin.users": "lffffo fff",
     "GET admin.jobs": "lffffo fff",
+    "GET admin.financing": "lffffo fff",
+    "GET admin.financing_xlsx": "lffffo fff",
+    "GET admin.financing_coverage": "lffffo fff",
+    "GET admin.financing_refusals": "lffffo fff",
     "POST admin.retry_job": "lffffo fff",
     # api-docs
     "GET api-docs.openapi_json": "oooooo ooo",
