@@ -131,6 +131,13 @@ MATRIX = {
     "GET main.healthz": "oooooo ooo",
     "GET main.index": "oooooo ooo",
     "POST main.set_language": "oooooo ooo",
+    # matching: profiles and 为您推荐 for verified institution users; 可能感兴趣的机构 and
+    # 定向推送 for the need's owner and admins (the world's need is submitted: refused, not listed).
+    "GET matching.preferences_page": "lffoff fff",
+    "POST matching.preferences_page": "lffoff fff",
+    "GET matching.recommendations": "lffoff fff",
+    "GET matching.institutions": "lohhho hhh",
+    "POST matching.invite": "lohhho hhh",
     # needs
     "POST needs.approve": "lfhhho hhh",
     "GET needs.create": "lohhhf hhh",
