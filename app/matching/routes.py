@@ -1,6 +1,6 @@
 """Preference profile (投资偏好), 为您推荐, 可能感兴趣的机构 and 定向推送."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -46,7 +46,8 @@ def recommendations():
     filters = recs.RecommendationFilters.from_args(request.args)
     form = RecommendationFilterForm(formdata=request.args)
     show_refused(form, filters)
-    profile, page = recs.recommend(current_user, filters, page=page_arg(request.args))
+    profile, page = recs.recommend(current_user, filters, page=page_arg(request.args),
+                                   per_page=current_app.config["PER_PAGE"])
     return render_template("matching/recommendations.html", form=form, filters=filters, page=page,
                            profile=profile, invitations=recs.received_invitations(current_user))
 

@@ -137,15 +137,16 @@ class Recommendation:
 
 
 def recommend(user, filters: RecommendationFilters | None = None, *, page: int = 1,
-              per_page: int = 20) -> tuple[PreferenceProfile | None, ListPage]:
+              per_page: int = 20, clamp: bool = True) -> tuple[PreferenceProfile | None, ListPage]:
     """为您推荐: the listed needs, best match first, for the user's institution; a page of
     Recommendations. Three statements whatever the number of needs (profile, scores, page),
-    plus two for the page's marks."""
+    plus two for the page's marks. A page beyond the last shows the last (clamp), or none
+    (the API)."""
     require(user, "keep_preferences", user.org)
     profile = get_profile(user.org)
     matches = best_matches(listed_facts(user), profile, filters or RecommendationFilters())
     result = ListPage(matches, page=page, per_page=per_page)
-    if result.pages and page > result.pages:
+    if clamp and result.pages and page > result.pages:
         result = ListPage(matches, page=result.pages, per_page=per_page)
     ids = [m.need_id for m in result.items]
     needs = {n.id: n for n in db.session.scalars(

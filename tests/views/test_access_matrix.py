@@ -69,6 +69,10 @@ MATRIX = {
     "GET api_editions.list_editions": "oooooo ooo",
     # api_me
     "GET api_me.me": "looooo ooo",
+    # api_matching: the profile and 为您推荐 of verified institution users
+    "GET api_matching.get_preferences": "lffoff fff",
+    "PUT api_matching.put_preferences": "lffoff fff",
+    "GET api_matching.list_recommendations": "lffoff fff",
     # api_needs
     # The world's need is submitted: only its owner and admins see it. Unverified members
     # of the owner's organisation see none of it, through a token made before either.
@@ -230,6 +234,7 @@ def build_world():
         "PATCH api_projects.update_project": {"version": project.version, "name": "新名称"},
         "POST editions.add_item": {"need_id": addable.id},
         "POST editions.save_search": {"name": "轨道交通", "q": "轨道", "email": "y"},
+        "PUT api_matching.put_preferences": {"version": 0, "levels": ["provincial"]},
     }
     return users, values, draft_values, bodies
 
