@@ -23,12 +23,13 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from app.reference import Instrument, Level, industry
+from app.reference import Instrument, Level, industries, industry
 
 WEIGHTS = {"industry": 25, "amount": 20, "instrument": 20, "district": 15, "term": 10, "level": 10}
 assert sum(WEIGHTS.values()) == 100
 
-FULL, HALF, NONE = 2, 1, 0  # credit of a criterion, in halves of its weight
+FULL, HALF, NONE = 2, 1, 0
+_NEVER = float("-inf")  # credit of a criterion, in halves of its weight
 
 # Instruments a lender offering one of a family can usually also offer another of.
 INSTRUMENT_FAMILIES = (
@@ -149,8 +150,9 @@ class Match:
 
     @property
     def sort_key(self) -> tuple:
-        """Best score first; among equals, the newest listed first, then the lowest id."""
-        stamp = self.listed_at.timestamp() if self.listed_at else float("-inf")
+        """Best score first; among equals, the newest listed first (never listed: last), then
+        the lowest id."""
+        stamp = self.listed_at.timestamp() if self.listed_at is not None else _NEVER
         return (-self.score, -stamp, self.need_id)
 
 
@@ -203,67 +205,83 @@ def _in_range(value, low, high, below_near, below, within, above_near, above):
     return FULL, within
 
 
+# The weights in halves, and the reasons, bound once: score() runs for every listed need.
+_W_INDUSTRY, _W_AMOUNT, _W_INSTRUMENT, _W_DISTRICT, _W_TERM, _W_LEVEL = (
+    WEIGHTS[c] for c in ("industry", "amount", "instrument", "district", "term", "level"))
+_AMOUNT_REASONS = (Reason.amount_slightly_below, Reason.amount_below, Reason.amount_within,
+                   Reason.amount_slightly_above, Reason.amount_above)
+_TERM_REASONS = (Reason.term_near, Reason.term_outside, Reason.term_within, Reason.term_near,
+                 Reason.term_outside)
+_LEVEL_REASONS = {Level.provincial.value: Reason.level_provincial, Level.municipal.value: Reason.level_municipal}
+_SECTION = {i.code: i.section for i in industries()}
+(_INDUSTRY_MATCH, _INDUSTRY_NEAR, _INDUSTRY_OUTSIDE, _INSTRUMENT_MATCH, _INSTRUMENT_NEAR, _INSTRUMENT_OUTSIDE,
+ _DISTRICT_MATCH, _DISTRICT_OUTSIDE, _LEVEL_MATCH, _LEVEL_OUTSIDE) = (
+    Reason.industry_match, Reason.industry_near, Reason.industry_outside, Reason.instrument_match,
+    Reason.instrument_near, Reason.instrument_outside, Reason.district_match, Reason.district_outside,
+    Reason.level_match, Reason.level_outside)
+
+
 def score(need_or_item, profile) -> Match:
     """The need's match score (0–100) against the profile, with its reasons in the order of
     the criteria."""
     f, w = facts(need_or_item), wants(profile)
-    credits: dict[str, int] = {}
+    halves = 0  # out of 200
     reasons: list[Reason] = []
 
-    def rate(criterion: str, credit: int, reason: Reason | None) -> None:
-        credits[criterion] = credit
-        if reason is not None:
-            reasons.append(reason)
-
     if not w.industries:
-        rate("industry", FULL, None)
+        halves += _W_INDUSTRY * FULL
     else:
-        trade = industry(f.industry_code)
-        section = trade.section if trade else None
+        section = _SECTION.get(f.industry_code)
         if f.industry_code in w.industries or section in w.industries:
-            rate("industry", FULL, Reason.industry_match)
+            halves += _W_INDUSTRY * FULL
+            reasons.append(_INDUSTRY_MATCH)
         elif section in w.sections:
-            rate("industry", HALF, Reason.industry_near)
+            halves += _W_INDUSTRY * HALF
+            reasons.append(_INDUSTRY_NEAR)
         else:
-            rate("industry", NONE, Reason.industry_outside)
+            reasons.append(_INDUSTRY_OUTSIDE)
 
     if w.amount_min is None and w.amount_max is None:
-        rate("amount", FULL, None)
+        halves += _W_AMOUNT * FULL
     else:
-        rate("amount", *_in_range(f.amount, w.amount_min, w.amount_max, Reason.amount_slightly_below,
-                                  Reason.amount_below, Reason.amount_within, Reason.amount_slightly_above,
-                                  Reason.amount_above))
+        credit, reason = _in_range(f.amount, w.amount_min, w.amount_max, *_AMOUNT_REASONS)
+        halves += _W_AMOUNT * credit
+        reasons.append(reason)
 
     if not w.instruments:
-        rate("instrument", FULL, None)
+        halves += _W_INSTRUMENT * FULL
     elif f.instruments & w.instruments:
-        rate("instrument", FULL, Reason.instrument_match)
+        halves += _W_INSTRUMENT * FULL
+        reasons.append(_INSTRUMENT_MATCH)
     elif any(_FAMILY.get(i) in w.families for i in f.instruments):
-        rate("instrument", HALF, Reason.instrument_near)
+        halves += _W_INSTRUMENT * HALF
+        reasons.append(_INSTRUMENT_NEAR)
     else:
-        rate("instrument", NONE, Reason.instrument_outside)
+        reasons.append(_INSTRUMENT_OUTSIDE)
 
     if not w.districts:
-        rate("district", FULL, None)
+        halves += _W_DISTRICT * FULL
     elif f.district_code in w.districts or (f.zone_code and f.zone_code in w.districts):
-        rate("district", FULL, Reason.district_match)
+        halves += _W_DISTRICT * FULL
+        reasons.append(_DISTRICT_MATCH)
     else:
-        rate("district", NONE, Reason.district_outside)
+        reasons.append(_DISTRICT_OUTSIDE)
 
     if w.term_min is None and w.term_max is None:
-        rate("term", FULL, None)
+        halves += _W_TERM * FULL
     else:
-        rate("term", *_in_range(f.term_months, w.term_min, w.term_max, Reason.term_near, Reason.term_outside,
-                                Reason.term_within, Reason.term_near, Reason.term_outside))
+        credit, reason = _in_range(f.term_months, w.term_min, w.term_max, *_TERM_REASONS)
+        halves += _W_TERM * credit
+        reasons.append(reason)
 
     if w.levels and f.level not in w.levels:
-        rate("level", NONE, Reason.level_outside)
+        reasons.append(_LEVEL_OUTSIDE)
     else:
-        shown = {Level.provincial.value: Reason.level_provincial,
-                 Level.municipal.value: Reason.level_municipal}.get(f.level)
-        rate("level", FULL, shown or (Reason.level_match if w.levels else None))
+        halves += _W_LEVEL * FULL
+        shown = _LEVEL_REASONS.get(f.level) or (_LEVEL_MATCH if w.levels else None)
+        if shown is not None:
+            reasons.append(shown)
 
-    halves = sum(WEIGHTS[c] * credit for c, credit in credits.items())  # out of 200
     return Match(need_id=f.need_id, score=(halves + 1) // 2, reasons=tuple(reasons), listed_at=f.listed_at)
 
 
