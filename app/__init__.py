@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.editions import bp as editions_bp
     from app.main import bp as main_bp
+    from app.matching import bp as matching_bp
     from app.needs import bp as needs_bp
     from app.notifications import bp as notifications_bp
     from app.projects import bp as projects_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(needs_bp)
     app.register_blueprint(editions_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(matching_bp)
     app.register_blueprint(admin_bp)
     register_api(app)
 

@@ -48,6 +48,7 @@ from app.reference import Category, CreditEnhancement, Instrument, Level, OrgKin
 from app.services import accounts, audit, credit_code, jobs, mail, readiness
 from app.services import editions as editions_service
 from app.services import needs as needs_service
+from app.services import preferences as preferences_service
 from app.services import projects as projects_service
 from app.services.workflow import move
 
@@ -373,6 +374,22 @@ class _Loader:
                            status=UserStatus.pending, title="公司业务部")
         audit.record("user.request_join", joiner, by=joiner, after={"org": joiner.org.name})
 
+    def preferences(self) -> None:
+        """A preference profile for every verified institution, kept by one of its users."""
+        turn: dict[OrgKind, int] = {}
+        for key, org in self.orgs.items():
+            if org.kind not in PROFILES or not org.is_verified:
+                continue
+            choices = PROFILES[org.kind]
+            chosen = choices[turn.get(org.kind, 0) % len(choices)]
+            turn[org.kind] = turn.get(org.kind, 0) + 1
+            (low, high), (shortest, longest) = chosen["amount"], chosen["term"]
+            data = {"industries": chosen.get("industries", []), "districts": chosen.get("districts", []),
+                    "instruments": chosen["instruments"], "levels": chosen.get("levels", []),
+                    "amount_min": Decimal(low), "amount_max": Decimal(high),
+                    "term_min": shortest, "term_max": longest}
+            preferences_service.save_profile(org, data, version=0, by=self.users[key])
+
     def org_by_short(self, short: str) -> Organization:
         return next(o for o in self.orgs.values() if o.short_name == short)
 
@@ -665,6 +682,40 @@ def _publication_time(year: int, period: int, *, day: int) -> datetime:
     return datetime(year, 2 * period - 1, day, 2, 0, tzinfo=UTC)
 
 
+# Preference profiles (投资偏好) of the demo institutions, by kind; each institution takes the
+# next of its kind's list in turn, so that 为您推荐 ranks differently for each of them.
+_LOANS = ["project_loan", "working_capital_loan", "syndicated_loan"]
+_KEY_LEVELS = ["provincial", "municipal"]
+PROFILES = {
+    OrgKind.bank: [
+        dict(industries=["48", "54", "77", "46", "44"], instruments=_LOANS, levels=_KEY_LEVELS,
+             amount=(10000, 300000), term=(60, 240)),
+        dict(industries=["48", "47", "70", "78"], instruments=["project_loan", "syndicated_loan"],
+             districts=["510116", "510185", "510112", "tianfu"], amount=(20000, 500000), term=(84, 300)),
+        dict(industries=["27", "39", "36", "35", "34"],
+             instruments=["working_capital_loan", "project_loan", "financial_leasing"],
+             districts=["510116", "510117", "hitech"], amount=(2000, 50000), term=(12, 96)),
+        dict(industries=["84", "83", "88", "89", "61"], instruments=["project_loan"], amount=(5000, 100000),
+             term=(60, 180)),
+    ],
+    OrgKind.insurer: [
+        dict(industries=["48", "54", "46", "44", "77"], instruments=["insurance_debt_plan", "equity"],
+             levels=_KEY_LEVELS, amount=(50000, 800000), term=(84, 180)),
+        dict(industries=["84", "83", "70", "47"], instruments=["insurance_debt_plan"], amount=(30000, 300000),
+             term=(60, 150)),
+    ],
+    OrgKind.securities: [
+        dict(industries=["48", "54", "77"], instruments=["bond", "abs_reits"], levels=_KEY_LEVELS,
+             amount=(30000, 500000), term=(36, 84)),
+        dict(instruments=["bond", "abs_reits", "equity"], amount=(20000, 300000), term=(36, 120)),
+    ],
+    OrgKind.private_capital: [
+        dict(industries=["27", "39", "36", "65", "35"], instruments=["equity", "industry_fund"],
+             amount=(1000, 30000), term=(36, 96)),
+    ],
+}
+
+
 @contextmanager
 def _clock(when: datetime):
     """Publish the past editions at their own dates (published_at, the stored exports)."""
@@ -687,6 +738,7 @@ def load_demo() -> bool:
     # stored by the services are rendered in Chinese, the site's default.
     with force_locale("zh"):
         loader.organisations()
+        loader.preferences()
         projects = loader.projects()
         loader.needs(projects)
         loader.editions()

@@ -88,13 +88,26 @@ KINDS = {
            "has not contacted the owner for %(days)s working days. Contact the owner and record "
            "the contact, or withdraw the interest."),
     ),
+    "invitation_received": (
+        _l("Financing need pushed to you: %(project)s"),
+        _l("%(org)s recommends to your institution the financing need of %(amount)s for “%(project)s” "
+           "(match score %(score)s). %(message)s"),
+    ),
 }
+# Appended to a publication notice: the reader's best matches of the new edition, stored as
+# [[project name, score], ...] (services/recommendations.py: edition_matches).
+BEST_MATCHES = _l("Best matches for your preference profile: %(best)s.")
+BEST_MATCH = _l("%(project)s (score %(score)s)")
 
 
 def render(kind: str, params: dict) -> tuple[str, str]:
     title, body = KINDS[kind]
     params = _shown(params)
-    return str(title) % params, str(body) % params
+    body = str(body) % params
+    if params.get("best"):
+        best = "; ".join(str(BEST_MATCH) % {"project": name, "score": score} for name, score in params["best"])
+        body = f"{body} {BEST_MATCHES % {'best': best}}"
+    return str(title) % params, body
 
 
 def _shown(params: dict) -> dict:

@@ -25,6 +25,7 @@ from app.models import (
     Edition,
     EditionItem,
     FinancingNeed,
+    Invitation,
     Job,
     NeedStatus,
     Organization,
@@ -205,6 +206,29 @@ def _view_item_contact(user, item: EditionItem) -> bool:
     return _is_owner_of(user, item.need.project.org_id)
 
 
+# ---- preference profiles, matching and invitations (定向推送) ---------------------------------
+def _is_institution(user) -> bool:
+    return _verified(user) and user.role is Role.institution
+
+
+def _keeps_preferences(user, org: Organization) -> bool:
+    """Any verified user of an institution keeps its profile and reads its recommendations."""
+    return _is_institution(user) and user.org_id == org.id
+
+
+def _matches_institutions(user, need: FinancingNeed) -> bool:
+    """可能感兴趣的机构 and 定向推送: the need's owner and admins, never institutions."""
+    return is_admin(user) or _is_owner_of(user, need.project.org_id)
+
+
+def _view_invitation(user, invitation: Invitation) -> bool:
+    if is_admin(user):
+        return True
+    if _is_institution(user):
+        return user.org_id == invitation.org_id
+    return _is_owner_of(user, invitation.need.project.org_id)
+
+
 def _approve_publication(user, edition: Edition) -> bool:
     # Maker–checker: the admin who requested publication cannot approve it.
     return is_admin(user) and edition.requested_by_id is not None and edition.requested_by_id != user.id
@@ -265,6 +289,10 @@ RULES: dict[tuple[str, type], Callable] = {
     ("view", SavedSearch): _see_search,  # another user's saved search answers 404
     ("create", SavedSearch): _own_search,
     ("delete", SavedSearch): _own_search,
+    ("keep_preferences", Organization): _keeps_preferences,
+    ("match_institutions", FinancingNeed): _matches_institutions,
+    ("invite", FinancingNeed): _matches_institutions,
+    ("view", Invitation): _view_invitation,
     ("view", Job): _admin_only,  # the jobs page, /admin/jobs
     ("retry", Job): _admin_only,
 }
@@ -352,6 +380,21 @@ def visible_saved_searches(user) -> sa.Select:
     return sa.select(SavedSearch).where(SavedSearch.user_id == user.id)
 
 
+def visible_invitations(user) -> sa.Select:
+    """定向推送: an institution's users list those sent to it; an owner those on its own
+    needs; admins all."""
+    user = _user(user)
+    query = sa.select(Invitation)
+    if is_admin(user):
+        return query
+    if _is_institution(user):
+        return query.where(Invitation.org_id == user.org_id)
+    if _is_owner(user):
+        owned = sa.select(FinancingNeed.id).join(FinancingNeed.project).where(Project.org_id == user.org_id)
+        return query.where(Invitation.need_id.in_(owned))
+    return query.where(sa.false())
+
+
 # Each scoped model and its one scope: what `user` sees of it is exactly the rows for which
 # can(user, "view", row) holds (tests/services/test_scopes.py proves it for every role,
 # verification state, organisation and status). A new listable model adds its line here.
@@ -360,6 +403,7 @@ SCOPES: dict[type, Callable[..., sa.Select]] = {
     FinancingNeed: visible_needs,
     Edition: visible_editions,
     SavedSearch: visible_saved_searches,
+    Invitation: visible_invitations,
 }
 
 

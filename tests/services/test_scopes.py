@@ -20,6 +20,7 @@ from app.models import (
     Edition,
     EditionStatus,
     FinancingNeed,
+    Invitation,
     NeedStatus,
     OrgStatus,
     Project,
@@ -57,6 +58,7 @@ class World:
     needs: list = field(default_factory=list)
     editions: list = field(default_factory=list)
     searches: list = field(default_factory=list)
+    invitations: list = field(default_factory=list)
 
     def user(self, case):
         if case == ANONYMOUS:
@@ -72,6 +74,7 @@ OBJECTS = {
     FinancingNeed: lambda world: world.needs,
     Edition: lambda world: world.editions,
     SavedSearch: lambda world: world.searches,
+    Invitation: lambda world: world.invitations,
 }
 
 
@@ -96,6 +99,14 @@ def _build() -> World:
             mixed = factories.make_project(org=org)
             world.projects.append(mixed)
             world.needs += [factories.make_need(mixed, status=status) for status in NeedStatus]
+    # 定向推送: every owner organisation's listed and submitted needs pushed to every bank.
+    admin = world.users[(Role.admin, UserStatus.active, OrgStatus.verified)]
+    banks = {u.org for (role, _u, _o), u in world.users.items() if role is Role.institution}
+    for need in world.needs:
+        if need.project.org.kind is OrgKind.owner and need.status in (NeedStatus.listed, NeedStatus.submitted):
+            for bank in sorted(banks, key=lambda o: o.id):
+                world.invitations.append(Invitation(need=need, org=bank, invited_by_id=admin.id))
+    db.session.add_all(world.invitations)
     for period, status in enumerate(EditionStatus, start=1):
         world.editions.append(Edition(year=2026, period=period, status=status))
     db.session.add_all(world.editions)
@@ -131,6 +142,8 @@ def _org_id(obj) -> int | None:
         return obj.project.org_id
     if isinstance(obj, SavedSearch):
         return obj.user.org_id
+    if isinstance(obj, Invitation):
+        return obj.org_id
     return None
 
 

@@ -73,6 +73,10 @@ MATRIX = {
     "GET api_editions.list_editions": "oooooo ooo",
     # api_me
     "GET api_me.me": "looooo ooo",
+    # api_matching: the profile and 为您推荐 of verified institution users
+    "GET api_matching.get_preferences": "lffoff fff",
+    "PUT api_matching.put_preferences": "lffoff fff",
+    "GET api_matching.list_recommendations": "lffoff fff",
     # api_needs
     # The world's need is submitted: only its owner and admins see it. Unverified members
     # of the owner's organisation see none of it, through a token made before either.
@@ -135,6 +139,13 @@ MATRIX = {
     "GET main.healthz": "oooooo ooo",
     "GET main.index": "oooooo ooo",
     "POST main.set_language": "oooooo ooo",
+    # matching: profiles and 为您推荐 for verified institution users; 可能感兴趣的机构 and
+    # 定向推送 for the need's owner and admins (the world's need is submitted: refused, not listed).
+    "GET matching.preferences_page": "lffoff fff",
+    "POST matching.preferences_page": "lffoff fff",
+    "GET matching.recommendations": "lffoff fff",
+    "GET matching.institutions": "lohhho hhh",
+    "POST matching.invite": "lohhho hhh",
     # needs
     "POST needs.approve": "lfhhho hhh",
     "GET needs.create": "lohhhf hhh",
@@ -227,6 +238,7 @@ def build_world():
         "PATCH api_projects.update_project": {"version": project.version, "name": "新名称"},
         "POST editions.add_item": {"need_id": addable.id},
         "POST editions.save_search": {"name": "轨道交通", "q": "轨道", "email": "y"},
+        "PUT api_matching.put_preferences": {"version": 0, "levels": ["provincial"]},
     }
     return users, values, draft_values, bodies
 

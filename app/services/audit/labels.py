@@ -18,6 +18,8 @@ OBJECT_LABELS = {
     "audit_log": _l("Audit log"),
     "system": _l("System"),
     "job": _l("Background job"),
+    "preference_profile": _l("Preference profile"),
+    "invitation": _l("Push to an institution"),
 }
 
 ACTION_LABELS = {
@@ -60,6 +62,8 @@ ACTION_LABELS = {
     "edition.export_contacts": _l("Downloaded a selection with contact details"),
     "audit_log.export": _l("Exported the audit log"),
     "job.retry": _l("Retried a background job"),
+    "preference_profile.update": _l("Saved the preference profile"),
+    "invitation.create": _l("Pushed a financing need to an institution"),
 }
 
 
@@ -102,6 +106,10 @@ FIELD_LABELS = {
     "sort_order": _l("Order items by"), "check": _l("Readiness check"), "reason": _l("Reason"),
     "revision": _l("Revision"), "filters": _l("Filters"), "audit_filters": _l("Filters"),
     "format": _l("File format"),
+    "industries": _l("Industries"), "districts": _l("Districts and functional zones"),
+    "levels": _l("Project levels"), "amount_min": _l("Smallest amount (万元)"),
+    "amount_max": _l("Largest amount (万元)"), "term_min": _l("Shortest term (months)"),
+    "term_max": _l("Longest term (months)"), "score": _l("Match score"),
 }
 # "name" means the name of whatever the entry is about: a person's (姓名) or a thing's (名称).
 NAME_LABELS = {

@@ -45,7 +45,8 @@ from app.services.audit.labels import (
 from app.services.formatting import date_str, datetime_str, money
 
 EXPORT_MAX_ENTRIES = 20000  # rows of one Excel export of the log
-MONEY_KEYS = {"total_investment", "annual_planned_investment", "amount", "funds_secured"}
+MONEY_KEYS = {"total_investment", "annual_planned_investment", "amount", "funds_secured", "amount_min",
+              "amount_max"}
 DATE_KEYS = {"planned_start", "planned_completion", "actual_start", "actual_completion"}
 
 
@@ -148,7 +149,7 @@ def display_value(key: str, value, *, object_type: str, names: Names) -> str:
         return str(_l("Yes") if value else _l("No"))
     enums = {"level": ref.Level, "category": ref.Category, "stage": ref.Stage,
              "reserve_substage": ref.ReserveSubstage, "kind": ref.OrgKind, "role": Role,
-             "instruments": ref.Instrument, "credit_enhancements": ref.CreditEnhancement}
+             "instruments": ref.Instrument, "credit_enhancements": ref.CreditEnhancement, "levels": ref.Level}
     if key == "status" and object_type in _status_enums():
         return _enum_text(_status_enums()[object_type], value)
     if key in enums:
@@ -161,7 +162,11 @@ def display_value(key: str, value, *, object_type: str, names: Names) -> str:
             return str(value)
     if key == "cost_ceiling":
         return f"{Decimal(str(value)):.2f}%"
-    if key == "term_months":
+    if key == "industries" and isinstance(value, list):
+        return "、".join(t.label if (t := ref.industry(v)) else str(v) for v in value)
+    if key == "districts" and isinstance(value, list):
+        return "、".join(p.label if (p := ref.district(v) or ref.zone(v)) else str(v) for v in value)
+    if key in ("term_months", "term_min", "term_max"):
         return str(_l("%(n)s months", n=value))
     if key in DATE_KEYS:
         return _when(str(value))

@@ -106,8 +106,12 @@ def notify_readers(edition: Edition, *, email: bool = True) -> None:
         kind = "edition_corrected"
         params.update(revision=edition.revision, note=edition.correction_note or "")
     link = f"/editions/{edition.key}"
-    for user in _readers():
+    readers = _readers()
+    best = _best_matches(edition, readers)
+    for user in readers:
         mine = searches.get(user.id, [])
+        params = {**params, "best": best[user.org_id]} if best.get(user.org_id) else \
+            {k: v for k, v in params.items() if k != "best"}
         if not mine:
             notify([user], kind, params, link, email=email)
             continue
@@ -117,3 +121,26 @@ def notify_readers(edition: Edition, *, email: bool = True) -> None:
         names = "、".join(s.name for s in mine)
         notify([user], f"{kind}_matches", {**params, "matching": len(matched), "searches": names},
                link, email=email and any(s.email for s in mine))
+
+
+def _best_matches(edition: Edition, readers: list[User]) -> dict[int, list]:
+    """{institution id: [[project name, score], ...]}: the best matches of the edition's
+    listed needs for each reading institution's preference profile (services/
+    recommendations.py), worked out once per institution; three statements in all."""
+    from app.models import FinancingNeed, PreferenceProfile, Project
+    from app.services import recommendations
+
+    institutions = {u.org_id: u for u in readers if u.role is Role.institution}
+    if not institutions:
+        return {}
+    profiles = list(db.session.scalars(sa.select(PreferenceProfile).where(
+        PreferenceProfile.org_id.in_(list(institutions)))))
+    if not profiles:
+        return {}
+    facts = recommendations.listed_facts(next(iter(institutions.values())),
+                                         [item.need_id for item in edition.items])
+    top = {p.org_id: recommendations.best_matches(facts, p)[:recommendations.TOP_IN_NOTICE] for p in profiles}
+    ids = {m.need_id for matches in top.values() for m in matches}
+    names = dict(db.session.execute(sa.select(FinancingNeed.id, Project.name).join(FinancingNeed.project)
+                                    .where(FinancingNeed.id.in_(list(ids) or [0]))).all())
+    return {org_id: [[names[m.need_id], m.score] for m in matches] for org_id, matches in top.items()}

@@ -1,0 +1,290 @@
+"""Match scores (匹配度) of financing needs against an institution's preference profile.
+
+Pure and deterministic: `score(need_or_item, profile)` reads the values it is given and
+nothing else (no query, no clock), so the same need and profile always give the same
+score and reasons, and the ranking breaks ties on a fixed key.
+
+The formula (README "Match scores"): six weighted criteria adding up to 100.
+
+    industry 25 · amount 20 · instrument 20 · district 15 · term 10 · level 10
+
+Each criterion scores its full weight when the profile leaves it open ("any") or the
+need fits; half its weight when the need is near (a division of the same GB/T 4754
+section; an instrument of the same family; an amount or term outside the range by at
+most half of the bound); nothing otherwise. The score is the sum, rounded half up to a
+whole number. Each criterion the profile constrains adds one reason, positive or
+negative; a provincial or municipal key project says so when the level fits.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from app.reference import Instrument, Level, industries, industry
+
+WEIGHTS = {"industry": 25, "amount": 20, "instrument": 20, "district": 15, "term": 10, "level": 10}
+assert sum(WEIGHTS.values()) == 100
+
+FULL, HALF, NONE = 2, 1, 0
+_NEVER = float("-inf")  # credit of a criterion, in halves of its weight
+
+# Instruments a lender offering one of a family can usually also offer another of.
+INSTRUMENT_FAMILIES = (
+    frozenset({Instrument.project_loan, Instrument.working_capital_loan, Instrument.syndicated_loan}),
+    frozenset({Instrument.bond, Instrument.abs_reits}),
+    frozenset({Instrument.equity, Instrument.industry_fund}),
+    frozenset({Instrument.financial_leasing}),
+    frozenset({Instrument.insurance_debt_plan}),
+)
+_FAMILY = {i.value: n for n, family in enumerate(INSTRUMENT_FAMILIES) for i in family}
+
+
+class Reason(enum.Enum):
+    industry_match = "industry_match"
+    industry_near = "industry_near"
+    industry_outside = "industry_outside"
+    amount_within = "amount_within"
+    amount_slightly_below = "amount_slightly_below"
+    amount_below = "amount_below"
+    amount_slightly_above = "amount_slightly_above"
+    amount_above = "amount_above"
+    instrument_match = "instrument_match"
+    instrument_near = "instrument_near"
+    instrument_outside = "instrument_outside"
+    district_match = "district_match"
+    district_outside = "district_outside"
+    term_within = "term_within"
+    term_near = "term_near"
+    term_outside = "term_outside"
+    level_provincial = "level_provincial"
+    level_municipal = "level_municipal"
+    level_match = "level_match"
+    level_outside = "level_outside"
+
+    @property
+    def positive(self) -> bool:
+        return self in POSITIVE
+
+    @property
+    def label(self) -> str:
+        return str(REASON_LABELS[self])
+
+    def __str__(self) -> str:
+        return self.label
+
+
+POSITIVE = frozenset({Reason.industry_match, Reason.amount_within, Reason.instrument_match,
+                      Reason.district_match, Reason.term_within, Reason.level_provincial,
+                      Reason.level_municipal, Reason.level_match})
+
+REASON_LABELS = {
+    Reason.industry_match: _l("Industry matches"),
+    Reason.industry_near: _l("Related industry"),
+    Reason.industry_outside: _l("Industry not in preferences"),
+    Reason.amount_within: _l("Amount within preferred range"),
+    Reason.amount_slightly_below: _l("Amount slightly below preferred minimum"),
+    Reason.amount_below: _l("Amount below preferred minimum"),
+    Reason.amount_slightly_above: _l("Amount slightly above preferred maximum"),
+    Reason.amount_above: _l("Amount above preferred maximum"),
+    Reason.instrument_match: _l("Financing instrument matches"),
+    Reason.instrument_near: _l("Related financing instrument"),
+    Reason.instrument_outside: _l("Financing instrument not in preferences"),
+    Reason.district_match: _l("District matches"),
+    Reason.district_outside: _l("District not in preferences"),
+    Reason.term_within: _l("Term within preferred range"),
+    Reason.term_near: _l("Term slightly outside preferences"),
+    Reason.term_outside: _l("Term outside preferences"),
+    Reason.level_provincial: _l("Provincial key project"),
+    Reason.level_municipal: _l("Municipal key project"),
+    Reason.level_match: _l("Project level matches"),
+    Reason.level_outside: _l("Project level not in preferences"),
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the score reads of a need: its own terms and its project's place in the city."""
+
+    need_id: int
+    amount: Decimal
+    term_months: int
+    instruments: frozenset  # Instrument values
+    industry_code: str
+    district_code: str
+    zone_code: str | None
+    level: str  # Level value
+    listed_at: datetime | None = None  # the tie-break: newest first
+
+
+@dataclass(frozen=True)
+class Wants:
+    """A preference profile read once for scoring many needs; empty sets and None mean any."""
+
+    industries: frozenset = frozenset()
+    sections: frozenset = frozenset()  # sections named whole, and those of the named divisions
+    districts: frozenset = frozenset()
+    instruments: frozenset = frozenset()
+    families: frozenset = frozenset()
+    levels: frozenset = frozenset()
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    term_min: int | None = None
+    term_max: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Says nothing: every need would score 100."""
+        return not (self.industries or self.districts or self.instruments or self.levels) and all(
+            v is None for v in (self.amount_min, self.amount_max, self.term_min, self.term_max))
+
+
+@dataclass(frozen=True)
+class Match:
+    need_id: int
+    score: int
+    reasons: tuple[Reason, ...]
+    listed_at: datetime | None = None
+
+    @property
+    def sort_key(self) -> tuple:
+        """Best score first; among equals, the newest listed first (never listed: last), then
+        the lowest id."""
+        stamp = self.listed_at.timestamp() if self.listed_at is not None else _NEVER
+        return (-self.score, -stamp, self.need_id)
+
+
+def wants(profile) -> Wants:
+    """A PreferenceProfile (or anything with its attributes; None: any need) as Wants."""
+    if profile is None:
+        return Wants()
+    if isinstance(profile, Wants):
+        return profile
+    codes = frozenset(profile.industries or ())
+    sections = set()
+    for code in codes:
+        trade = industry(code)
+        if trade is not None:
+            sections.add(trade.section)
+    instruments = frozenset(profile.instruments or ())
+    return Wants(
+        industries=codes, sections=frozenset(sections),
+        districts=frozenset(profile.districts or ()), instruments=instruments,
+        families=frozenset(_FAMILY[i] for i in instruments if i in _FAMILY),
+        levels=frozenset(profile.levels or ()),
+        amount_min=profile.amount_min, amount_max=profile.amount_max,
+        term_min=profile.term_min, term_max=profile.term_max,
+    )
+
+
+def facts(obj) -> Facts:
+    """The Facts of a FinancingNeed (its project loaded) or of an edition item (its snapshot)."""
+    if isinstance(obj, Facts):
+        return obj
+    snapshot = getattr(obj, "snapshot", None)
+    if snapshot is not None:  # an edition item, frozen at publication
+        return Facts(need_id=snapshot["need_id"], amount=Decimal(snapshot["amount"]),
+                     term_months=snapshot["term_months"], instruments=frozenset(snapshot["instruments"]),
+                     industry_code=snapshot["industry_code"], district_code=snapshot["district_code"],
+                     zone_code=snapshot.get("zone_code"), level=snapshot["level"])
+    project = obj.project
+    return Facts(need_id=obj.id, amount=obj.amount, term_months=obj.term_months,
+                 instruments=frozenset(i.value for i in obj.instruments),
+                 industry_code=project.industry_code, district_code=project.district_code,
+                 zone_code=project.zone_code, level=project.level.value, listed_at=obj.approved_at)
+
+
+def _in_range(value, low, high, below_near, below, within, above_near, above):
+    """The credit and reason of a value against [low, high]; near is within half a bound."""
+    if low is not None and value < low:
+        return (HALF, below_near) if value * 2 >= low else (NONE, below)
+    if high is not None and value > high:
+        return (HALF, above_near) if value * 2 <= high * 3 else (NONE, above)
+    return FULL, within
+
+
+# The weights in halves, and the reasons, bound once: score() runs for every listed need.
+_W_INDUSTRY, _W_AMOUNT, _W_INSTRUMENT, _W_DISTRICT, _W_TERM, _W_LEVEL = (
+    WEIGHTS[c] for c in ("industry", "amount", "instrument", "district", "term", "level"))
+_AMOUNT_REASONS = (Reason.amount_slightly_below, Reason.amount_below, Reason.amount_within,
+                   Reason.amount_slightly_above, Reason.amount_above)
+_TERM_REASONS = (Reason.term_near, Reason.term_outside, Reason.term_within, Reason.term_near,
+                 Reason.term_outside)
+_LEVEL_REASONS = {Level.provincial.value: Reason.level_provincial, Level.municipal.value: Reason.level_municipal}
+_SECTION = {i.code: i.section for i in industries()}
+(_INDUSTRY_MATCH, _INDUSTRY_NEAR, _INDUSTRY_OUTSIDE, _INSTRUMENT_MATCH, _INSTRUMENT_NEAR, _INSTRUMENT_OUTSIDE,
+ _DISTRICT_MATCH, _DISTRICT_OUTSIDE, _LEVEL_MATCH, _LEVEL_OUTSIDE) = (
+    Reason.industry_match, Reason.industry_near, Reason.industry_outside, Reason.instrument_match,
+    Reason.instrument_near, Reason.instrument_outside, Reason.district_match, Reason.district_outside,
+    Reason.level_match, Reason.level_outside)
+
+
+def score(need_or_item, profile) -> Match:
+    """The need's match score (0–100) against the profile, with its reasons in the order of
+    the criteria."""
+    f, w = facts(need_or_item), wants(profile)
+    halves = 0  # out of 200
+    reasons: list[Reason] = []
+
+    if not w.industries:
+        halves += _W_INDUSTRY * FULL
+    else:
+        section = _SECTION.get(f.industry_code)
+        if f.industry_code in w.industries or section in w.industries:
+            halves += _W_INDUSTRY * FULL
+            reasons.append(_INDUSTRY_MATCH)
+        elif section in w.sections:
+            halves += _W_INDUSTRY * HALF
+            reasons.append(_INDUSTRY_NEAR)
+        else:
+            reasons.append(_INDUSTRY_OUTSIDE)
+
+    if w.amount_min is None and w.amount_max is None:
+        halves += _W_AMOUNT * FULL
+    else:
+        credit, reason = _in_range(f.amount, w.amount_min, w.amount_max, *_AMOUNT_REASONS)
+        halves += _W_AMOUNT * credit
+        reasons.append(reason)
+
+    if not w.instruments:
+        halves += _W_INSTRUMENT * FULL
+    elif f.instruments & w.instruments:
+        halves += _W_INSTRUMENT * FULL
+        reasons.append(_INSTRUMENT_MATCH)
+    elif any(_FAMILY.get(i) in w.families for i in f.instruments):
+        halves += _W_INSTRUMENT * HALF
+        reasons.append(_INSTRUMENT_NEAR)
+    else:
+        reasons.append(_INSTRUMENT_OUTSIDE)
+
+    if not w.districts:
+        halves += _W_DISTRICT * FULL
+    elif f.district_code in w.districts or (f.zone_code and f.zone_code in w.districts):
+        halves += _W_DISTRICT * FULL
+        reasons.append(_DISTRICT_MATCH)
+    else:
+        reasons.append(_DISTRICT_OUTSIDE)
+
+    if w.term_min is None and w.term_max is None:
+        halves += _W_TERM * FULL
+    else:
+        credit, reason = _in_range(f.term_months, w.term_min, w.term_max, *_TERM_REASONS)
+        halves += _W_TERM * credit
+        reasons.append(reason)
+
+    if w.levels and f.level not in w.levels:
+        reasons.append(_LEVEL_OUTSIDE)
+    else:
+        halves += _W_LEVEL * FULL
+        shown = _LEVEL_REASONS.get(f.level) or (_LEVEL_MATCH if w.levels else None)
+        if shown is not None:
+            reasons.append(shown)
+
+    return Match(need_id=f.need_id, score=(halves + 1) // 2, reasons=tuple(reasons), listed_at=f.listed_at)
+
+
+def rank(matches) -> list[Match]:
+    """Best first, ties broken by Match.sort_key: the same order every time."""
+    return sorted(matches, key=lambda m: m.sort_key)

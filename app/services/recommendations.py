@@ -1,0 +1,242 @@
+"""Recommendations (为您推荐), institutions that may be interested (可能感兴趣的机构) and
+invitations (定向推送), on the scores of services/matching.py.
+
+What is scored are the listed needs: those on the published list now, the ones an
+institution can act on (open, express interest). A need sent back for review after a
+material change drops out until it is listed again; edition items are frozen copies of
+listed needs, so they score alike (matching.facts reads either).
+
+Cost grows with the number of listed needs only: one statement reads the few columns
+the score needs of every listed need (its instruments joined in), the score is worked
+out in Python, and only the page shown is loaded in full (one statement more).
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    LIVE_INTEREST_STATUSES,
+    FinancingNeed,
+    Interest,
+    Invitation,
+    NeedInstrument,
+    NeedStatus,
+    Organization,
+    OrgStatus,
+    PreferenceProfile,
+    Project,
+    Role,
+    User,
+    UserStatus,
+)
+from app.reference import INSTITUTION_KINDS, Instrument, district, industry, zone
+from app.services import audit, matching
+from app.services.errors import InvalidTransition, NotFound
+from app.services.notifications import notify
+from app.services.params import BadNumber, parse_int
+from app.services.permissions import require, visible_invitations, visible_needs
+from app.services.preferences import get_profile
+from app.services.search.base import Filters
+from app.services.search.needs import ROW_OPTIONS
+
+TOP_IN_NOTICE = 5
+
+
+@dataclass
+class RecommendationFilters(Filters):
+    district: str | None = None  # a 区(市)县 or a functional zone
+    industry: str | None = None
+    instrument: str | None = None
+    min_score: int | None = None
+
+    CHOICES: ClassVar[dict] = {
+        "district": lambda v: district(v) is not None or zone(v) is not None,
+        "industry": lambda v: industry(v) is not None,
+        "instrument": lambda v: v in {i.value for i in Instrument},
+    }
+    SORTS: ClassVar[dict] = {"score": ()}
+    DEFAULT_SORT: ClassVar[str] = "score"
+
+    @classmethod
+    def from_args(cls, args) -> "RecommendationFilters":
+        f = super().from_args(args)
+        raw = str(args.get("min_score") or "")
+        try:
+            f.min_score = parse_int(raw, minimum=0, maximum=100)
+        except BadNumber:
+            f._refuse("min_score", raw.strip()[:40], _l("Enter a score from 0 to 100."))
+        return f
+
+    def keeps(self, facts: matching.Facts, match: matching.Match) -> bool:
+        if self.district and self.district not in (facts.district_code, facts.zone_code):
+            return False
+        if self.industry:
+            trade = industry(facts.industry_code)
+            if self.industry not in (facts.industry_code, trade.section if trade else None):
+                return False
+        if self.instrument and self.instrument not in facts.instruments:
+            return False
+        return self.min_score is None or match.score >= self.min_score
+
+
+class ListPage(Pagination):
+    """A page of a list already worked out in Python, with the site's pager attributes."""
+
+    def __init__(self, rows: list, *, page: int, per_page: int):
+        self._rows = rows
+        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False)
+
+    def _query_items(self):
+        return self._rows[self._query_offset:self._query_offset + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._rows)
+
+
+def listed_facts(user, need_ids=None) -> list[matching.Facts]:
+    """The Facts of every listed need `user` sees (or of those among need_ids): one statement."""
+    query = (visible_needs(user).where(FinancingNeed.status == NeedStatus.listed)
+             .outerjoin(NeedInstrument, NeedInstrument.need_id == FinancingNeed.id)
+             .with_only_columns(FinancingNeed.id, FinancingNeed.amount, FinancingNeed.term_months,
+                                FinancingNeed.approved_at, Project.industry_code, Project.district_code,
+                                Project.zone_code, Project.level, NeedInstrument.instrument)
+             .order_by(FinancingNeed.id))
+    if need_ids is not None:
+        query = query.where(FinancingNeed.id.in_(list(need_ids) or [0]))
+    rows: dict[int, list] = {}
+    for need_id, amount, term, approved_at, trade, place, zone_code, level, instrument in db.session.execute(query):
+        row = rows.get(need_id)
+        if row is None:
+            row = rows[need_id] = [amount, term, approved_at, trade, place, zone_code, level, set()]
+        if instrument is not None:
+            row[7].add(instrument.value)
+    return [matching.Facts(need_id=i, amount=r[0], term_months=r[1], listed_at=r[2], industry_code=r[3],
+                           district_code=r[4], zone_code=r[5], level=r[6].value, instruments=frozenset(r[7]))
+            for i, r in rows.items()]
+
+
+def best_matches(facts, profile, filters: RecommendationFilters | None = None) -> list[matching.Match]:
+    w = matching.wants(profile)
+    scored = ((f, matching.score(f, w)) for f in facts)
+    return matching.rank(m for f, m in scored if filters is None or filters.keeps(f, m))
+
+
+@dataclass
+class Recommendation:
+    need: FinancingNeed
+    match: matching.Match
+    interested: bool = False  # the institution has a live interest in it
+    invited: bool = False  # pushed to the institution (定向推送)
+
+
+def recommend(user, filters: RecommendationFilters | None = None, *, page: int = 1,
+              per_page: int = 20, clamp: bool = True) -> tuple[PreferenceProfile | None, ListPage]:
+    """为您推荐: the listed needs, best match first, for the user's institution; a page of
+    Recommendations. Three statements whatever the number of needs (profile, scores, page),
+    plus two for the page's marks. A page beyond the last shows the last (clamp), or none
+    (the API)."""
+    require(user, "keep_preferences", user.org)
+    profile = get_profile(user.org)
+    matches = best_matches(listed_facts(user), profile, filters or RecommendationFilters())
+    result = ListPage(matches, page=page, per_page=per_page)
+    if clamp and result.pages and page > result.pages:
+        result = ListPage(matches, page=result.pages, per_page=per_page)
+    ids = [m.need_id for m in result.items]
+    needs = {n.id: n for n in db.session.scalars(
+        sa.select(FinancingNeed).where(FinancingNeed.id.in_(ids or [0])).options(*ROW_OPTIONS))}
+    interested, invited = set(), set()
+    if ids:
+        interested = set(db.session.scalars(sa.select(Interest.need_id).where(
+            Interest.org_id == user.org_id, Interest.need_id.in_(ids),
+            Interest.status.in_(LIVE_INTEREST_STATUSES))))
+        invited = set(db.session.scalars(visible_invitations(user).where(
+            Invitation.need_id.in_(ids)).with_only_columns(Invitation.need_id)))
+    result.items = [Recommendation(needs[m.need_id], m, m.need_id in interested, m.need_id in invited)
+                    for m in result.items]
+    return profile, result
+
+
+def received_invitations(user, *, limit: int = 10) -> list[Invitation]:
+    """机构推送: the latest invitations to the user's institution on needs still listed."""
+    require(user, "keep_preferences", user.org)
+    return list(db.session.scalars(
+        visible_invitations(user).join(Invitation.need).where(FinancingNeed.status == NeedStatus.listed)
+        .options(joinedload(Invitation.need).joinedload(FinancingNeed.project).joinedload(Project.org))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)))
+
+
+# ---- institutions that may be interested, and invitations -----------------------------------------
+@dataclass
+class Candidate:
+    org: Organization
+    match: matching.Match
+    invitation: Invitation | None = None
+
+
+def _institutions():
+    return (sa.select(PreferenceProfile, Organization).join(PreferenceProfile.org)
+            .where(Organization.status == OrgStatus.verified, Organization.kind.in_(INSTITUTION_KINDS)))
+
+
+def interested_institutions(need: FinancingNeed, *, by) -> list[Candidate]:
+    """可能感兴趣的机构: the verified institutions with a preference profile, best match
+    for this listed need first (ties: by organisation id). Empty for a need not listed."""
+    require(by, "match_institutions", need)
+    if need.status is not NeedStatus.listed:
+        return []
+    facts = matching.facts(need)
+    sent = {i.org_id: i for i in db.session.scalars(sa.select(Invitation).where(Invitation.need_id == need.id))}
+    candidates = [Candidate(org, matching.score(facts, profile), sent.get(org.id))
+                  for profile, org in db.session.execute(_institutions())]
+    return sorted(candidates, key=lambda c: (-c.match.score, c.org.id))
+
+
+def invite(need: FinancingNeed, org_id, *, by: User, message: str | None = None) -> Invitation:
+    """定向推送: point a verified institution at a listed need, once; its users are told in
+    the inbox and by e-mail."""
+    require(by, "invite", need)
+    if need.status is not NeedStatus.listed:
+        raise InvalidTransition(_l("Only a listed financing need can be pushed to institutions."))
+    try:
+        org = db.session.get(Organization, int(org_id))
+    except (TypeError, ValueError):
+        org = None
+    if org is None or org.status is not OrgStatus.verified or org.kind not in INSTITUTION_KINDS:
+        raise NotFound()
+    if db.session.scalar(sa.select(Invitation.id).where(Invitation.need_id == need.id,
+                                                        Invitation.org_id == org.id)):
+        raise InvalidTransition(_l("This institution has already been sent this financing need."))
+    profile = get_profile(org)
+    match = matching.score(need, profile) if profile is not None else None
+    message = (message or "").strip()[:1000] or None
+    invitation = Invitation(need_id=need.id, org_id=org.id, invited_by_id=by.id, message=message,
+                            score=match.score if match else None)
+    db.session.add(invitation)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # sent by someone else in the meantime
+        raise InvalidTransition(_l("This institution has already been sent this financing need.")) from None
+    audit.record("invitation.create", invitation, by=by, note=message,
+                 after={"need_id": need.id, "org_id": org.id, "score": invitation.score})
+    users = db.session.scalars(sa.select(User).where(User.org_id == org.id, User.status == UserStatus.active,
+                                                     User.role == Role.institution).order_by(User.id))
+    notify(users, "invitation_received",
+           {"project": need.project.name, "org": by.org.name, "amount": str(need.amount),
+            "score": invitation.score if invitation.score is not None else "—", "message": message or ""},
+           link=f"/needs/{need.id}")
+    return invitation
+
+
+# ---- the best matches of a new edition, for the publication notices ------------------------------------
+def edition_matches(edition, reader, profile) -> list[matching.Match]:
+    """The best TOP_IN_NOTICE matches among the edition's listed needs for a reader's profile."""
+    need_ids = [item.need_id for item in edition.items]
+    return best_matches(listed_facts(reader, need_ids), profile)[:TOP_IN_NOTICE]
