@@ -44,7 +44,7 @@ from app.services.params import BadNumber, parse_int
 from app.services.permissions import require, visible_invitations, visible_needs
 from app.services.preferences import get_profile
 from app.services.search.base import Filters
-from app.services.search.needs import ROW_OPTIONS
+from app.services.search.needs import ROW_OPTIONS, with_projects
 
 TOP_IN_NOTICE = 5
 
@@ -102,7 +102,7 @@ class ListPage(Pagination):
 
 def listed_facts(user, need_ids=None) -> list[matching.Facts]:
     """The Facts of every listed need `user` sees (or of those among need_ids): one statement."""
-    query = (visible_needs(user).where(FinancingNeed.status == NeedStatus.listed)
+    query = (with_projects(visible_needs(user)).where(FinancingNeed.status == NeedStatus.listed)
              .outerjoin(NeedInstrument, NeedInstrument.need_id == FinancingNeed.id)
              .with_only_columns(FinancingNeed.id, FinancingNeed.amount, FinancingNeed.term_months,
                                 FinancingNeed.approved_at, Project.industry_code, Project.district_code,

@@ -150,12 +150,17 @@ def _joins(query: sa.Select, table) -> bool:
     return any(table in _tables(f) for f in query.get_final_froms())
 
 
+def with_projects(query: sa.Select) -> sa.Select:
+    """A need query joined to the needs' projects exactly once (an owner's scope already is)."""
+    return query if _joins(query, Project.__table__) else query.join(FinancingNeed.project)
+
+
 def _filtered(user, f: NeedFilters, *, with_owner: bool = False) -> sa.Select:
     """The scope narrowed by `f`, joined to the project (and with `with_owner` its
     organisation) only when a filter reads them: a count of one status then reads one index."""
     query = visible_needs(user)
-    if (with_owner or any(getattr(f, name) for name in _PROJECT_FILTERS)) and not _joins(query, Project.__table__):
-        query = query.join(FinancingNeed.project)
+    if with_owner or any(getattr(f, name) for name in _PROJECT_FILTERS):
+        query = with_projects(query)
     if with_owner:
         query = query.join(Project.org)
     return query.where(*_conditions(f))
