@@ -83,6 +83,9 @@ class Config:
     JOB_QUEUE = os.environ.get("JOB_QUEUE", "citypartner")
     JOB_RETRY_INTERVALS = (10, 60, 300)
     JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "900"))  # seconds one attempt may take
+    # A job still running after this long (seconds) was left so by a worker that stopped
+    # mid-job: `flask jobs requeue` and each worker's start put it back in the queue.
+    JOB_STALE_AFTER = int(os.environ.get("JOB_STALE_AFTER", "900"))
     BOOTSTRAP_SERVE_LOCAL = True
     REQUIRE_SECOND_APPROVAL = _bool("REQUIRE_SECOND_APPROVAL", False)
 

@@ -60,6 +60,7 @@ ACTION_LABELS = {
     "edition.export_contacts": _l("Downloaded a selection with contact details"),
     "audit_log.export": _l("Exported the audit log"),
     "job.retry": _l("Retried a background job"),
+    "job.interrupted": _l("Released a background job its worker left unfinished"),
 }
 
 
