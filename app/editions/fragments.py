@@ -142,15 +142,9 @@ def cached_public_page(key: str) -> str | None:
 
 
 def store_public_page(key: str, edition, html: str) -> None:
-    if not _files_ready(edition):
+    if not edition.files_ready:  # its file links still say 正在生成
         return
     try:
         cache.set(key, html.replace(generate_csrf(), CSRF_PLACEHOLDER), timeout=PAGE_SECONDS)
     except Exception:  # noqa: BLE001
         log.warning("edition page cache unreachable", exc_info=True)
-
-
-def _files_ready(edition) -> bool:
-    """The whole page is kept only once its file links no longer say 正在生成 (the files
-    job sets files_ready_at when it has stored them all)."""
-    return edition.files_ready_at is not None
