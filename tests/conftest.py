@@ -76,7 +76,8 @@ def empty_postgres() -> None:
     some 20 tables on each test, where most tests write to a handful. One round trip finds
     the tables holding rows and the sequences that handed out ids; a second deletes those
     rows (as the replication role, which skips the foreign-key checks and the audit log's
-    append-only trigger) and resets those sequences."""
+    append-only trigger; the tests' role must be allowed to set session_replication_role,
+    as the superuser postgres is) and resets those sequences."""
     tables = [t.name for t in db.metadata.sorted_tables]
     probe = " UNION ALL ".join(f"(SELECT '{name}' FROM \"{name}\" LIMIT 1)" for name in tables)
     probe += (" UNION ALL SELECT '.' || schemaname || '.' || sequencename FROM pg_sequences"
