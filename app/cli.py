@@ -130,18 +130,28 @@ def register(app: Flask) -> None:
         queue = job_service.rq_queue()
         # SimpleWorker: each job runs in this process, inside the app; perform() gives every
         # job an application context (and database session) of its own.
+        # Jobs left running by a worker that stopped mid-job go back to the queue first.
+        released = job_service.release_interrupted()
+        db.session.commit()
+        if released:
+            click.echo(f"{len(released)} interrupted job(s) released")
         worker = SimpleWorker([queue], connection=queue.connection)
         worker.work(burst=burst, with_scheduler=True)
 
     @jobs.command("requeue")
     @click.option("--older-than", default=600, show_default=True, help="Seconds a job has waited.")
-    def jobs_requeue(older_than):
-        """Send again to the queue the jobs still queued (Redis was away when they were saved)."""
+    @click.option("--running-longer-than", type=int, default=None,
+                  help="Seconds a job has run before it counts as interrupted [default: JOB_STALE_AFTER].")
+    def jobs_requeue(older_than, running_longer_than):
+        """Send again to the queue the jobs still queued (Redis was away when they were saved),
+        and release the jobs left running by a worker that stopped mid-job."""
         from app.services import jobs as job_service
 
         count = job_service.requeue_stale(older_than)
+        released = job_service.release_interrupted(running_longer_than)
         db.session.commit()
         click.echo(f"{count} job(s) sent again")
+        click.echo(f"{len(released)} interrupted job(s) released")
 
     @app.cli.group()
     def interests():

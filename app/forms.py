@@ -2,7 +2,6 @@
 our own catalog; the checkbox group; running a form's checks and its service's checks in
 one pass; saving an edit form."""
 
-import re
 from collections.abc import Callable
 
 import wtforms
@@ -16,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.extensions import db
 from app.services import phone
 from app.services.errors import StaleEdit, ValidationFailed
+from app.services.validation import CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS
 
 REQUIRED = _l("This field is required.")
 EMAIL_RULE = _l("Enter a valid e-mail address, e.g. name@example.cn.")
@@ -64,13 +64,6 @@ class _OurMessages:
 
 
 OUR_MESSAGES = _OurMessages()
-
-
-# C0 control characters other than tab, line feed and carriage return: invisible, often
-# pasted along with text from other systems, and refused by spreadsheets and XML.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-NO_CONTROL_CHARACTERS = _l("Remove the invisible control characters (copied along with the "
-                           "text) from this field.")
 
 
 class Form(FlaskForm):

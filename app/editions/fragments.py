@@ -124,11 +124,5 @@ def cached_page(key: str) -> str | None:
 
 
 def store_page(key: str, edition, html: str) -> None:
-    if _files_ready(edition):
+    if edition.files_ready:  # its file links no longer say 正在生成
         kept_pages.put(key, html)
-
-
-def _files_ready(edition) -> bool:
-    """The whole page is kept only once its file links no longer say 正在生成 (the files
-    job sets files_ready_at when it has stored them all)."""
-    return edition.files_ready_at is not None

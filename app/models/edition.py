@@ -139,6 +139,12 @@ class Edition(db.Model):
         return self.status is EditionStatus.draft
 
     @property
+    def files_ready(self) -> bool:
+        """The job that renders the edition's files has stored them all: their links work;
+        until then they say 正在生成 (being generated)."""
+        return self.files_ready_at is not None
+
+    @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_EDITION_STATUSES
 

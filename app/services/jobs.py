@@ -16,8 +16,9 @@ the job failed, with its error, for an administrator to retry from /admin/jobs. 
 there is no worker to come back later: a failure is final at once (the change itself is
 committed and the page answers normally) and waits for that retry.
 
-The status of a job is set here only (claim, finish, fail, retry), along JOB_TRANSITIONS,
-without an audit row per step: an administrator's retry is audited.
+The status of a job is set here only (claim, finish, fail, retry, release), along
+JOB_TRANSITIONS, without an audit row per step: an administrator's retry is audited, and so
+is the release of a job that a stopped worker left running (release_interrupted).
 """
 
 import importlib
@@ -261,6 +262,44 @@ def retry(job: Job, *, by) -> None:
     db.session.info.setdefault(PENDING, []).append(job)
     db.session.flush()
     audit.record("job.retry", job, by=by, note=" ".join(filter(None, (label(job.kind), summary(job)))))
+
+
+INTERRUPTED = "Interrupted: still running after {seconds} s (its worker stopped)"
+
+
+def release_interrupted(older_than_seconds: int | None = None) -> list[Job]:
+    """The jobs a worker left running when it stopped mid-job (killed, machine restarted):
+    running for longer than JOB_STALE_AFTER seconds, each goes back to the queue, or to
+    failed once it has used all its attempts, with an audit row. Moved with a conditional
+    UPDATE, so two sweeps at once release a job once. The caller commits; the queued ones
+    are handed to the queue after the commit."""
+    from datetime import timedelta
+
+    if older_than_seconds is None:
+        older_than_seconds = current_app.config["JOB_STALE_AFTER"]
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    stale = db.session.scalars(sa.select(Job).where(Job.status == JobStatus.running,
+                                                   Job.started_at < cutoff).order_by(Job.id)).all()
+    released = []
+    for job in stale:
+        to = JobStatus.queued if job.attempts < job.max_attempts else JobStatus.failed
+        if to not in JOB_TRANSITIONS[job.status]:
+            raise InvalidTransition()
+        moved = db.session.execute(
+            sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.running)
+            .values(status=to, finished_at=utcnow(),
+                    error=INTERRUPTED.format(seconds=older_than_seconds))
+            .execution_options(synchronize_session=False)).rowcount
+        if not moved:  # finished, or released by another sweep, in the meantime
+            continue
+        db.session.refresh(job)
+        if to is JobStatus.queued:
+            db.session.info.setdefault(PENDING, []).append(job)
+        audit.record("job.interrupted", job, by=None, before={"status": JobStatus.running.value},
+                     after={"status": to.value},
+                     note=" ".join(filter(None, (label(job.kind), summary(job)))))
+        released.append(job)
+    return released
 
 
 def requeue_stale(older_than_seconds: int = 600) -> int:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -140,15 +139,14 @@ def _tell_owner(email: str) -> None:
     site = current_app.config["SITE_URL"].rstrip("/")
     from flask import url_for
 
-    with force_locale(user.locale or "zh"):
-        mail.queue(
-            user.email,
-            str(_l("[CityPartner] Your account has been locked after failed logins")),
-            str(_l("There were too many failed attempts to log in to your CityPartner account, "
-                   "so logins are suspended for %(minutes)d minutes.\n\nIf it was you, wait and "
-                   "try again, or reset your password:\n%(reset)s\n\nIf it was not you, someone "
-                   "may be trying to guess your password: reset it once the lock ends, and choose "
-                   "one that you use nowhere else.")) % {
-                "minutes": minutes, "reset": site + url_for("auth.forgot_password")},
-        )
+    mail.queue_to(
+        user,
+        _l("[CityPartner] Your account has been locked after failed logins"),
+        _l("There were too many failed attempts to log in to your CityPartner account, "
+           "so logins are suspended for %(minutes)d minutes.\n\nIf it was you, wait and "
+           "try again, or reset your password:\n%(reset)s\n\nIf it was not you, someone "
+           "may be trying to guess your password: reset it once the lock ends, and choose "
+           "one that you use nowhere else."),
+        minutes=minutes, reset=site + url_for("auth.forgot_password"),
+    )
     audit.record("user.locked", user, by=None, note=f"{minutes} min")

@@ -5,7 +5,8 @@ rollback drops it, so no e-mail speaks of a change that did not happen, and the 
 the message after the commit, from the worker (or in-process without Redis), with retries
 when the mail server is away. The message's Date and Message-ID are fixed when it is
 queued, so a message sent twice (a retry after a lost reply) is recognisably the same.
-Without MAIL_SERVER (development) messages are written to the log instead.
+queue_to() writes a message to a user in the user's own language (Chinese unless they
+chose another). Without MAIL_SERVER (development) messages are written to the log instead.
 """
 
 import logging
@@ -14,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
+from flask_babel import force_locale
 
 from app.services import jobs
 
@@ -29,6 +31,20 @@ def one_line(value: str) -> str:
 def queue(to: str, subject: str, body: str) -> None:
     jobs.enqueue("mail.send", to=one_line(to), subject=one_line(subject), body=body,
                  date=formatdate(localtime=False), message_id=make_msgid(domain="citypartner.local"))
+
+
+def queue_to(user, subject, body, /, **params) -> None:
+    """Queue an e-mail to `user` in the reader's language: `subject` and `body` are
+    templates (lazy strings, %(name)s placeholders) filled with `params` under
+    `user.locale or "zh"`; a parameter that is itself a lazy string is rendered in that
+    language too."""
+    with force_locale(user.locale or "zh"):
+        queue(user.email, _filled(subject, params), _filled(body, params))
+
+
+def _filled(template, params: dict) -> str:
+    # %s renders a lazy string when the text is filled, that is under the reader's locale.
+    return str(template) % params if params else str(template)
 
 
 def discard_queued() -> int:

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -101,13 +101,23 @@ BEST_MATCH = _l("%(project)s (score %(score)s)")
 
 
 def render(kind: str, params: dict) -> tuple[str, str]:
-    title, body = KINDS[kind]
-    params = _shown(params)
-    body = str(body) % params
+    return _title(kind, params), _body(kind, params)
+
+
+def _title(kind: str, params: dict) -> str:
+    return str(KINDS[kind][0]) % _shown(params)
+
+
+def _body(kind: str, params: dict) -> str:
+    body = str(KINDS[kind][1]) % _shown(params)
     if params.get("best"):
         best = "; ".join(str(BEST_MATCH) % {"project": name, "score": score} for name, score in params["best"])
         body = f"{body} {BEST_MATCHES % {'best': best}}"
-    return str(title) % params, body
+    return body
+
+
+def _footer(link: str | None) -> str:
+    return _l("Open CityPartner: %(url)s") % {"url": current_app.config["SITE_URL"].rstrip("/") + (link or "/")}
 
 
 def _shown(params: dict) -> dict:
@@ -129,13 +139,9 @@ def notify(users, kind: str, params: dict, link: str | None = None, *, email: bo
     for user in users:
         db.session.add(Notification(user_id=user.id, kind=kind, params=params, link=link))
         if email:
-            with force_locale(user.locale or "zh"):
-                title, body = render(kind, params)
-                footer = _l("Open CityPartner: %(url)s") % {
-                    "url": current_app.config["SITE_URL"].rstrip("/") + (link or "/")
-                }
-                subject = _l("[CityPartner] %(title)s") % {"title": title}
-                mail.queue(user.email, str(subject), f"{body}\n\n{footer}\n")
+            mail.queue_to(user, _l("[CityPartner] %(title)s"), "%(body)s\n\n%(footer)s\n",
+                          title=LazyString(_title, kind, params), body=LazyString(_body, kind, params),
+                          footer=LazyString(_footer, link))
 
 
 def unread_count(user) -> int:

@@ -4,6 +4,7 @@ Amounts are in 万元, Decimal, at most two decimals, not negative and within a
 Numeric(16, 2) column (services/params.py MAX_AMOUNT), whatever form or API they come
 from. services/projects.py and services/needs.py both validate with these."""
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,13 @@ from app.services.errors import ValidationFailed
 from app.services.params import MAX_AMOUNT
 
 MAX_MONEY = MAX_AMOUNT
+
+# C0 control characters other than tab, line feed and carriage return: invisible, often
+# pasted along with text from other systems, and refused by spreadsheets and XML. Every
+# form (app/forms.py) and every filter (services/search) refuses text holding one.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+NO_CONTROL_CHARACTERS = _l("Remove the invisible control characters (copied along with the "
+                           "text) from this field.")
 
 
 class Errors(dict):

@@ -10,6 +10,8 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import timedelta
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ from app.models import (
     NeedStatus,
     Notification,
 )
+from app.models.base import utcnow
 from app.services import jobs
 from app.services.errors import InvalidTransition, NotFound
 from app.services.notifications import notify
@@ -226,6 +229,55 @@ def test_only_failed_jobs_are_retried_and_only_by_admins(app, owner, admin, inst
     job.status = JobStatus.failed
     with pytest.raises(NotFound):  # not even shown to anyone but admins
         jobs.retry(job, by=institution)
+
+
+# ---- jobs a worker left running when it was killed -------------------------------------------------
+def left_running(to: str, *, minutes: int, attempts: int = 1) -> Job:
+    """An e-mail job that a worker claimed `minutes` ago and never finished (killed)."""
+    job = jobs.enqueue("mail.send", to=to, subject="项目对接会通知", body="请准时参会。",
+                       date=formatdate(), message_id=make_msgid(domain="citypartner.local"))
+    job.status, job.attempts, job.started_at = JobStatus.running, attempts, utcnow() - timedelta(minutes=minutes)
+    db.session.commit()  # handed to the in-process runner, which skips a job no longer queued
+    return job
+
+
+def test_requeue_releases_the_jobs_a_stopped_worker_left_running(app, runner, owner, institution, mailbox):
+    app.config["JOB_STALE_AFTER"] = 10 * 60
+    interrupted = left_running(owner.email, minutes=11)
+    exhausted = left_running(institution.email, minutes=30, attempts=4)
+    live = left_running("busy@test.cn", minutes=5)  # a worker may still be on it
+
+    result = runner.invoke(args=["jobs", "requeue"])
+
+    assert result.exit_code == 0, result.output
+    assert "2 interrupted job(s) released" in result.output
+    rows = {job.id: job for job in job_rows()}
+    # Back in the queue, then run (in-process here): the e-mail arrives, once.
+    assert (rows[interrupted.id].status, rows[interrupted.id].attempts) == (JobStatus.done, 2)
+    assert len(mailbox.to(owner.email)) == 1
+    # No attempts left: failed, for an administrator to retry, with the reason.
+    assert rows[exhausted.id].status is JobStatus.failed
+    assert "Interrupted" in rows[exhausted.id].error
+    assert mailbox.to(institution.email) == []
+    assert rows[live.id].status is JobStatus.running
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "job.interrupted")
+                                 .order_by(AuditEntry.object_id)).all()
+    assert [(e.object_id, e.actor_id, e.after) for e in entries] == [
+        (interrupted.id, None, {"status": "queued"}), (exhausted.id, None, {"status": "failed"})]
+
+    again = runner.invoke(args=["jobs", "requeue"])  # nothing left to release
+    assert "0 interrupted job(s) released" in again.output
+
+
+def test_with_rq_a_starting_worker_releases_and_runs_what_a_killed_one_left(app, owner, mailbox, run_worker):
+    job = left_running(owner.email, minutes=20)  # older than JOB_STALE_AFTER's 15 minutes
+
+    output = run_worker()
+
+    assert "1 interrupted job(s) released" in output
+    [message] = mailbox.to(owner.email)
+    assert message["Subject"] == "项目对接会通知"
+    assert job_rows()[0].status is JobStatus.done and job_rows()[0].id == job.id
 
 
 def test_unknown_kinds_are_refused(app):

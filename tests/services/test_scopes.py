@@ -12,7 +12,6 @@ import shutil
 from dataclasses import dataclass, field
 
 import pytest
-import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
 from app.extensions import db
@@ -32,7 +31,7 @@ from app.reference import OrgKind
 from app.services import permissions
 from app.services.permissions import SCOPES, can
 from tests import factories
-from tests.conftest import POSTGRES
+from tests.conftest import POSTGRES, empty_postgres
 
 KIND_OF_ROLE = {Role.owner: OrgKind.owner, Role.institution: OrgKind.bank,
                 Role.expert: OrgKind.securities, Role.admin: OrgKind.government}
@@ -129,9 +128,7 @@ def world(_shared_app, _schema):
             db.session.rollback()
             db.session.remove()
             if POSTGRES:  # the ids the rolled-back rows took start again for the next test
-                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-                with db.engine.begin() as conn:
-                    conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                empty_postgres()
             db.engine.dispose()
 
 

@@ -4,6 +4,7 @@ is set, otherwise in the database, so every worker sees them."""
 
 import os
 import re
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,8 @@ from tests.views.test_auth_views import html
 from tests.views.test_security import sibling_app
 
 REDIS_URL = "redis://127.0.0.1:6379/2"  # the tests' own Redis database
+REDIS_PREFIX = (f"citypartner-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"
+                f"{secrets.token_hex(6)}:login:")
 LOCKED = "Too many failed logins with this e-mail address"
 WRONG = "Wrong e-mail or password"
 
@@ -47,9 +50,9 @@ def store(request, app, monkeypatch):
         yield end_locks
         return
     client = _redis()
-    # parallel test workers share the Redis database: each counts under keys of its own
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    monkeypatch.setattr(login_throttle, "REDIS_PREFIX", f"citypartner-test-{worker}:login:")
+    # Test runs (several checkouts on one machine) and their parallel workers share the
+    # Redis database: each process counts under keys of its own.
+    monkeypatch.setattr(login_throttle, "REDIS_PREFIX", REDIS_PREFIX)
     for key in client.scan_iter(login_throttle.REDIS_PREFIX + "*"):
         client.delete(key)
     app.config["REDIS_URL"] = REDIS_URL

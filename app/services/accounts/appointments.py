@@ -52,18 +52,15 @@ def appoint_admin(*, name: str, email: str, by: User) -> User:
 
 
 def _mail_appointment(user: User, by: User) -> None:
-    from flask_babel import force_locale
-
     from app.services import mail
 
     link, minutes = set_password_link(user)
-    with force_locale(user.locale or "zh"):
-        mail.queue(
-            user.email,
-            str(_l("[CityPartner] You have been appointed administrator")),
-            str(_l("%(by)s has appointed you administrator of the key project financing platform "
-                   "for %(org)s.\n\nOpen this link within %(minutes)d minutes to choose your "
-                   "password:\n\n%(link)s\n\nYour login is this e-mail address. Once the link "
-                   "has expired, ask for a new one with “Forgot your password?” on the login page.")) % {
-                "by": by.name, "org": user.org.name, "minutes": minutes, "link": link},
-        )
+    mail.queue_to(
+        user,
+        _l("[CityPartner] You have been appointed administrator"),
+        _l("%(by)s has appointed you administrator of the key project financing platform "
+           "for %(org)s.\n\nOpen this link within %(minutes)d minutes to choose your "
+           "password:\n\n%(link)s\n\nYour login is this e-mail address. Once the link "
+           "has expired, ask for a new one with “Forgot your password?” on the login page."),
+        by=by.name, org=user.org.name, minutes=minutes, link=link,
+    )

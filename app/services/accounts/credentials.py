@@ -63,22 +63,20 @@ def user_for_reset_token(token: str) -> User | None:
 
 def request_password_reset(email: str) -> None:
     """E-mail a reset link if the account exists; say nothing either way."""
-    from flask_babel import force_locale
-
     from app.services import mail
 
     user = find_user_by_email(email or "")
     if not may_log_in(user):
         return
     link, minutes = set_password_link(user)
-    with force_locale(user.locale or "zh"):
-        mail.queue(
-            user.email,
-            str(_l("[CityPartner] Reset your password")),
-            str(_l("Open this link within %(minutes)d minutes to choose a new password:\n\n"
-                   "%(link)s\n\nIf you did not ask for this, ignore this message; your password "
-                   "stays unchanged.")) % {"minutes": minutes, "link": link},
-        )
+    mail.queue_to(
+        user,
+        _l("[CityPartner] Reset your password"),
+        _l("Open this link within %(minutes)d minutes to choose a new password:\n\n"
+           "%(link)s\n\nIf you did not ask for this, ignore this message; your password "
+           "stays unchanged."),
+        minutes=minutes, link=link,
+    )
     audit.record("user.password_reset_requested", user, by=None)
 
 

@@ -95,7 +95,6 @@ def tell_owner_of_registration_attempt(email: str) -> None:
     """Someone registered with an address that has an account: its owner hears of it by
     e-mail, the person at the form learns nothing (the same answer as a registration)."""
     from flask import url_for
-    from flask_babel import force_locale
 
     from app.services import mail
 
@@ -103,16 +102,15 @@ def tell_owner_of_registration_attempt(email: str) -> None:
     if user is None:
         return
     site = current_app.config["SITE_URL"].rstrip("/")
-    with force_locale(user.locale or "zh"):
-        mail.queue(
-            user.email,
-            str(_l("[CityPartner] Someone tried to register with your e-mail address")),
-            str(_l("Someone tried to register a new account on CityPartner with this e-mail "
-                   "address, which already has an account.\n\nIf it was you, log in:\n%(login)s\n\n"
-                   "or, if you have forgotten your password, reset it:\n%(reset)s\n\n"
-                   "If it was not you, ignore this message: nothing was changed.")) % {
-                "login": site + url_for("auth.login"), "reset": site + url_for("auth.forgot_password")},
-        )
+    mail.queue_to(
+        user,
+        _l("[CityPartner] Someone tried to register with your e-mail address"),
+        _l("Someone tried to register a new account on CityPartner with this e-mail "
+           "address, which already has an account.\n\nIf it was you, log in:\n%(login)s\n\n"
+           "or, if you have forgotten your password, reset it:\n%(reset)s\n\n"
+           "If it was not you, ignore this message: nothing was changed."),
+        login=site + url_for("auth.login"), reset=site + url_for("auth.forgot_password"),
+    )
     audit.record("user.register_attempt", user, by=None)
 
 

@@ -64,6 +64,7 @@ ACTION_LABELS = {
     "job.retry": _l("Retried a background job"),
     "preference_profile.update": _l("Saved the preference profile"),
     "invitation.create": _l("Pushed a financing need to an institution"),
+    "job.interrupted": _l("Released a background job its worker left unfinished"),
 }
 
 

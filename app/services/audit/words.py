@@ -23,6 +23,7 @@ from app.models import (
     EditionItem,
     EditionStatus,
     FinancingNeed,
+    JobStatus,
     NeedStatus,
     Organization,
     OrgStatus,
@@ -52,7 +53,7 @@ DATE_KEYS = {"planned_start", "planned_completion", "actual_start", "actual_comp
 
 def _status_enums() -> dict:
     return {"financing_need": NeedStatus, "organization": OrgStatus, "user": UserStatus,
-            "edition": EditionStatus}
+            "edition": EditionStatus, "job": JobStatus}
 
 
 def _enum_text(enum_cls, value) -> str:

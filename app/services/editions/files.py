@@ -66,5 +66,5 @@ def edition_file(edition: Edition, fmt: str) -> EditionFile:
     row = db.session.scalars(sa.select(EditionFile).where(
         EditionFile.edition_id == edition.id, EditionFile.format == fmt)).first()
     if row is None:
-        raise NotFound(FILES_PENDING if edition.files_ready_at is None else None)
+        raise NotFound(None if edition.files_ready else FILES_PENDING)
     return row

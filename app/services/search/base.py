@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.forms import CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS
 from app.services.params import MAX_ID, BadNumber, amount_range_error, parse_amount, parse_int
+from app.services.validation import CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS
 
 TEXT_LIMIT = 100
 CHOOSE = _l("Choose a value from the list.")
