@@ -1,4 +1,4 @@
-"""Factories: make_org, make_user, make_project, make_need, make_api_token. They write
+"""Factories: make_org, make_user, make_project, make_need, make_interest, make_api_token. They write
 rows directly (statuses included), flush, and return the object; tests commit when they
 need to."""
 
@@ -12,6 +12,8 @@ from app.extensions import db
 from app.models import (
     ApiToken,
     FinancingNeed,
+    Interest,
+    InterestStatus,
     NeedStatus,
     Organization,
     OrgStatus,
@@ -134,3 +136,24 @@ def make_api_token(user: User, name: str = "tests") -> str:
                             expires_at=utcnow() + accounts.token_lifetime()))
     db.session.flush()
     return secret
+
+
+def interest_data(**kw) -> dict:
+    """An institution's offer, as the form or the API hands it to services.interests."""
+    data = dict(instrument=Instrument.project_loan, product_name="固定资产贷款",
+                amount=Decimal("20000.00"), rate=Decimal("3.45"), term_months=96,
+                conditions="以项目收费权质押", valid_until=None, message="我行有意参与本项目融资。")
+    data.update(kw)
+    return data
+
+
+def make_interest(need: FinancingNeed, user: User, status: InterestStatus = InterestStatus.submitted,
+                  **kw) -> Interest:
+    """An interest of `user`'s institution in `need`, written directly in `status`."""
+    data = interest_data(**kw)
+    extra = {k: data.pop(k) for k in list(data) if k not in {
+        "instrument", "product_name", "amount", "rate", "term_months", "conditions", "valid_until", "message"}}
+    interest = Interest(need=need, org_id=user.org_id, created_by_id=user.id, status=status, **data, **extra)
+    db.session.add(interest)
+    db.session.flush()
+    return interest

@@ -18,6 +18,8 @@ OBJECT_LABELS = {
     "audit_log": _l("Audit log"),
     "system": _l("System"),
     "job": _l("Background job"),
+    "interest": _l("Financing interest"),
+    "follow": _l("Follow"),
 }
 
 ACTION_LABELS = {
@@ -60,6 +62,17 @@ ACTION_LABELS = {
     "edition.export_contacts": _l("Downloaded a selection with contact details"),
     "audit_log.export": _l("Exported the audit log"),
     "job.retry": _l("Retried a background job"),
+    "interest.create": _l("Expressed a financing interest"),
+    "interest.update": _l("Updated the financing interest"),
+    "interest.reconfirm": _l("Re-confirmed the financing interest"),
+    "interest.reconfirm_requested": _l("Asked to re-confirm after a change of the need"),
+    "interest.credit": _l("Recorded the credit approval"),
+    "interest.disburse": _l("Recorded a disbursement"),
+    "interest.message": _l("Wrote a message"),
+    "follow.create": _l("Followed the financing need"),
+    "follow.delete": _l("Stopped following the financing need"),
+    "financing_need.confirm_overfunding": _l("Accepted financing beyond the amount sought"),
+    "financing_need.financed_partly": _l("Closed as partly financed"),
 }
 
 
@@ -102,6 +115,11 @@ FIELD_LABELS = {
     "sort_order": _l("Order items by"), "check": _l("Readiness check"), "reason": _l("Reason"),
     "revision": _l("Revision"), "filters": _l("Filters"), "audit_filters": _l("Filters"),
     "format": _l("File format"),
+    "product_name": _l("Product"), "instrument": _l("Financing instrument"), "rate": _l("Rate (% a year)"),
+    "conditions": _l("Conditions"), "valid_until": _l("Valid until"), "message": _l("Message"),
+    "credit_amount": _l("Credit amount"), "credit_date": _l("Credit date"),
+    "disbursed_on": _l("Disbursement date"), "disbursed_amount": _l("Disbursed in total"),
+    "fields": _l("Changed fields"),
 }
 # "name" means the name of whatever the entry is about: a person's (姓名) or a thing's (名称).
 NAME_LABELS = {

@@ -45,8 +45,10 @@ from app.services.audit.labels import (
 from app.services.formatting import date_str, datetime_str, money
 
 EXPORT_MAX_ENTRIES = 20000  # rows of one Excel export of the log
-MONEY_KEYS = {"total_investment", "annual_planned_investment", "amount", "funds_secured"}
-DATE_KEYS = {"planned_start", "planned_completion", "actual_start", "actual_completion"}
+MONEY_KEYS = {"total_investment", "annual_planned_investment", "amount", "funds_secured",
+              "credit_amount", "disbursed_amount"}
+DATE_KEYS = {"planned_start", "planned_completion", "actual_start", "actual_completion",
+             "credit_date", "disbursed_on", "valid_until"}
 
 
 def _status_enums() -> dict:
