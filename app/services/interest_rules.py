@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from app.models import FinancingNeed, Follow, Interest, Project, Role
+from app.models import FinancingNeed, Follow, Interest, InterestMessage, Project, Role
 
 
 def _user(user):
@@ -63,6 +63,11 @@ def _either_side(user, interest: Interest) -> bool:
     return _institution_acts(user, interest) or _owner_acts(user, interest)
 
 
+def _attach_to_message(user, message: InterestMessage) -> bool:
+    """Files go with a message as its author writes it."""
+    return user is not None and message.author_id == user.id and _either_side(user, message.interest)
+
+
 # ---- follows ------------------------------------------------------------------------
 def _view_follow(user, follow: Follow) -> bool:
     return _admin(user) or _institution_of(user, follow.org_id)
@@ -97,6 +102,7 @@ RULES: dict[tuple[str, type], Callable] = {
     ("reconfirm", Interest): _institution_acts,
     ("decline", Interest): _owner_acts,
     ("message", Interest): _either_side,
+    ("attach", InterestMessage): _attach_to_message,
     ("view", Follow): _view_follow,
     ("express", FinancingNeed): _institution_reads,
     ("follow", FinancingNeed): _institution_reads,

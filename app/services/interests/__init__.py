@@ -15,6 +15,7 @@ from app.services.interests.follows import (
     tell_followers_of_correction,
     unfollow,
 )
+from app.services.interests.messages import mark_read, post_message, side_of, thread, unread_count
 from app.services.interests.offers import (
     OFFER_FIELDS,
     RECONFIRM_FIELDS,
@@ -40,5 +41,6 @@ __all__ = [
     "tell_followers_of_correction", "unfollow",
     "OFFER_FIELDS", "RECONFIRM_FIELDS", "express_interest", "live_interest", "material_change",
     "reconfirm", "update_interest", "validate_offer",
+    "mark_read", "post_message", "side_of", "thread", "unread_count",
     "INSTITUTION_MOVES", "approve_credit", "decline", "record_disbursement", "reject", "step",
 ]
