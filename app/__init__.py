@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import register_api
     from app.auth import bp as auth_bp
     from app.editions import bp as editions_bp
+    from app.interests import bp as interests_bp
     from app.main import bp as main_bp
     from app.needs import bp as needs_bp
     from app.notifications import bp as notifications_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_bp)
     app.register_blueprint(needs_bp)
     app.register_blueprint(editions_bp)
+    app.register_blueprint(interests_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
     register_api(app)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from app.models import FinancingNeed, Follow, Interest, InterestMessage, Project, Role
+from app.models import FinancingNeed, Follow, Interest, InterestMessage, Organization, Project, Role
 
 
 def _user(user):
@@ -90,7 +90,14 @@ def _admin_only(user, obj) -> bool:
     return _admin(user)
 
 
+def _lists_interests(user, org: Organization) -> bool:
+    """The menu entry of the interests list: institutions (their own), owners (in their
+    needs), administrators (all)."""
+    return (_admin(user) or _institution(user) or _owner(user)) and user.org_id == org.id
+
+
 RULES: dict[tuple[str, type], Callable] = {
+    ("list_interests", Organization): _lists_interests,
     ("view", Interest): _view_interest,
     ("contact", Interest): _institution_acts,
     ("start_due_diligence", Interest): _institution_acts,
