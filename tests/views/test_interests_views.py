@@ -179,3 +179,24 @@ def test_validity_date_in_the_past_is_refused_on_the_form(client, institution, n
     past = (formatting.today() - timedelta(days=1)).isoformat()
     answer = client.post(f"/needs/{need.id}/interest", data=_form(valid_until=past))
     assert answer.status_code == 422 and "有效期不能早于今天" in answer.get_data(as_text=True)
+
+
+
+def test_the_edition_item_offers_follow_and_interest_to_a_verified_institution(
+        client, institution, unverified_institution, owner, admin, monkeypatch):
+    from app.services import editions, exports
+
+    monkeypatch.setattr(exports, "edition_pdf", lambda meta, items: b"%PDF-1.7 test")
+    need = factories.make_need(org=owner.org, status=NeedStatus.approved, funds_secured=Decimal("40000.00"))
+    edition = editions.open_draft(2026, 6, by=admin)
+    editions.publish_edition(edition, by=admin)
+    db.session.commit()
+    path = "/editions/2026-6/items/1"
+    login(client, institution)
+    page = client.get(path).get_data(as_text=True)
+    assert "表达融资意向" in page and f"/needs/{need.id}/follow" in page
+    answer = client.post(f"/needs/{need.id}/follow", data={"next": path})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(path)
+    assert "取消关注" in client.get(path).get_data(as_text=True)
+    login(client, unverified_institution)
+    assert f"/needs/{need.id}/interest" not in client.get(path).get_data(as_text=True)
