@@ -67,15 +67,35 @@ def express(data):
     return interest
 
 
-@bp.post("/interests/<int:interest_id>/<any(contact, start_due_diligence, withdraw):action>")
-@bp.arguments(NoteSchema, required=False)
-@bp.response(200, InterestDetailSchema)
-def step(data, interest_id, action):
-    """The institution's steps: contact, start_due_diligence, withdraw (with an optional note)."""
+def _step(data, interest_id, action):
     interest = _interest(interest_id)
     interests.step(current_user(), interest, action, note=data.get("note"))
     db.session.commit()
     return interest
+
+
+@bp.post("/interests/<int:interest_id>/contact")
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, InterestDetailSchema)
+def contact(data, interest_id):
+    """The institution records its first contact with the owner (an optional note)."""
+    return _step(data, interest_id, "contact")
+
+
+@bp.post("/interests/<int:interest_id>/start_due_diligence")
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, InterestDetailSchema)
+def start_due_diligence(data, interest_id):
+    """The institution starts its due diligence (an optional note)."""
+    return _step(data, interest_id, "start_due_diligence")
+
+
+@bp.post("/interests/<int:interest_id>/withdraw")
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, InterestDetailSchema)
+def withdraw(data, interest_id):
+    """The institution withdraws its interest (an optional note)."""
+    return _step(data, interest_id, "withdraw")
 
 
 @bp.post("/interests/<int:interest_id>/approve")

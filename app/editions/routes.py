@@ -137,7 +137,7 @@ def item(year, period, seq):
 
 def _interest_actions(need) -> dict:
     """关注 and 表达融资意向 for a verified institution user, on the need the item lists."""
-    if not (current_user.is_authenticated and current_user.has_role("institution")):
+    if not (current_user.is_authenticated and can(current_user, "keep_interests", current_user.org)):
         return {}
     from app.services import interests
 

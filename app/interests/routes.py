@@ -26,7 +26,7 @@ from app.pagination import paginate
 from app.services import audit, interests
 from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
 from app.services.loader import get_visible
-from app.services.permissions import can
+from app.services.permissions import can, require
 from app.services.search import InterestFilters, search_interests
 
 
@@ -69,8 +69,6 @@ def unfollow(need_id):
 @login_required
 def express(need_id):
     need = _need(need_id)
-    from app.services.permissions import require
-
     require(current_user, "express", need)
     live = interests.live_interest(need.id, current_user.org_id)
     if request.method == "GET":
@@ -147,8 +145,14 @@ def detail(interest_id):
     return page
 
 
-def _run(interest: Interest, form, operation, success: str, form_name: str):
-    """One step from a form of the interest page: refused input is shown in place, kept."""
+def _run(interest: Interest, form, operation, success: str, form_name: str, action: str):
+    """One step from a form of the interest page: refused input is shown in place, kept.
+    Who may take the step is asked first, before the input is read."""
+    try:
+        require(current_user, action, interest)  # 404 or 403 before anything is read
+    except InvalidTransition as exc:  # the right person at the wrong stage
+        flash(str(exc.message), "danger")
+        return redirect(url_for("interests.detail", interest_id=interest.id))
     if not form.validate_on_submit():
         return render_interest(interest, status=422, **{form_name: form})
     try:
@@ -166,13 +170,29 @@ def _run(interest: Interest, form, operation, success: str, form_name: str):
     return redirect(url_for("interests.detail", interest_id=interest.id))
 
 
-@bp.post("/interests/<int:interest_id>/<any(contact, start_due_diligence, withdraw):action>")
-@login_required
-def step(interest_id, action):
+def _step(interest_id: int, action: str):
     interest = _interest(interest_id)
     form = NoteForm()
     return _run(interest, form, lambda: interests.step(current_user, interest, action, note=form.note.data),
-                _("The financing interest has moved on. The owner has been notified."), "note_form")
+                _("The financing interest has moved on. The owner has been notified."), "note_form", action)
+
+
+@bp.post("/interests/<int:interest_id>/contact")
+@login_required
+def contact(interest_id):
+    return _step(interest_id, "contact")
+
+
+@bp.post("/interests/<int:interest_id>/start_due_diligence")
+@login_required
+def start_due_diligence(interest_id):
+    return _step(interest_id, "start_due_diligence")
+
+
+@bp.post("/interests/<int:interest_id>/withdraw")
+@login_required
+def withdraw(interest_id):
+    return _step(interest_id, "withdraw")
 
 
 @bp.post("/interests/<int:interest_id>/approve")
@@ -181,7 +201,7 @@ def approve(interest_id):
     interest = _interest(interest_id)
     form = CreditForm()
     return _run(interest, form, lambda: interests.approve_credit(current_user, interest, form.data),
-                _("Credit approval recorded. The owner has been notified."), "credit_form")
+                _("Credit approval recorded. The owner has been notified."), "credit_form", "approve")
 
 
 @bp.post("/interests/<int:interest_id>/disbursements")
@@ -190,7 +210,7 @@ def disburse(interest_id):
     interest = _interest(interest_id)
     form = DisbursementForm()
     return _run(interest, form, lambda: interests.record_disbursement(current_user, interest, form.data),
-                _("Disbursement recorded. The owner has been notified."), "disbursement_form")
+                _("Disbursement recorded. The owner has been notified."), "disbursement_form", "disburse")
 
 
 @bp.post("/interests/<int:interest_id>/reject")
@@ -201,7 +221,7 @@ def reject(interest_id):
     reason = {r.value: r for r in RejectionReason}.get(form.reason.data)
     return _run(interest, form, lambda: interests.reject(current_user, interest, reason=reason,
                                                          note=form.note.data),
-                _("Credit refusal recorded. The owner has been notified."), "reject_form")
+                _("Credit refusal recorded. The owner has been notified."), "reject_form", "reject")
 
 
 @bp.post("/interests/<int:interest_id>/decline")
@@ -210,7 +230,7 @@ def decline(interest_id):
     interest = _interest(interest_id)
     form = DeclineForm()
     return _run(interest, form, lambda: interests.decline(current_user, interest, reason=form.reason.data),
-                _("Financing interest declined. The institution has been notified."), "decline_form")
+                _("Financing interest declined. The institution has been notified."), "decline_form", "decline")
 
 
 @bp.post("/interests/<int:interest_id>/reconfirm")
@@ -219,7 +239,7 @@ def reconfirm(interest_id):
     interest = _interest(interest_id)
     form = NoteForm()
     return _run(interest, form, lambda: interests.reconfirm(current_user, interest),
-                _("Financing interest re-confirmed."), "note_form")
+                _("Financing interest re-confirmed."), "note_form", "reconfirm")
 
 
 @bp.post("/interests/<int:interest_id>/messages")
@@ -230,7 +250,7 @@ def message(interest_id):
     upload = request.files.get("file")
     files = [(upload.filename, upload.read())] if upload is not None and upload.filename else []
     return _run(interest, form, lambda: interests.post_message(current_user, interest, form.body.data, files),
-                _("Message sent."), "message_form")
+                _("Message sent."), "message_form", "message")
 
 
 # ---- the owner's side of the need ---------------------------------------------------------------

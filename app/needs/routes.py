@@ -146,19 +146,18 @@ def render_need(need: FinancingNeed, *, upload_errors=(), reply_form=None, statu
 def interest_panel(need: FinancingNeed) -> dict:
     """What the need page shows of follows and interests: to an institution its own
     follow and interest; to the owner and admins every interest and the follower count."""
-    from app.interests.forms import CloseForm
     from app.services import interests
     from app.services.search import InterestFilters, search_interests
 
     user = current_user
     panel = {"need_interests": None, "follower_count": None, "my_interest": None, "following": False,
-             "close_form": CloseForm(formdata=None), "coverage": None}
+             "coverage": None}
     if can(user, "view_interests", need):
         panel["need_interests"] = db.session.scalars(search_interests(user, InterestFilters(need_id=need.id))).all()
         panel["coverage"] = interests.coverage(need)
     if can(user, "count_followers", need):
         panel["follower_count"] = interests.follower_count(user, need)
-    if user.has_role("institution"):
+    if can(user, "keep_interests", user.org):
         panel["my_interest"] = interests.live_interest(need.id, user.org_id)
         panel["following"] = interests.is_following(user, need)
     return panel

@@ -96,8 +96,14 @@ def _lists_interests(user, org: Organization) -> bool:
     return (_admin(user) or _institution(user) or _owner(user)) and user.org_id == org.id
 
 
+def _keeps_interests(user, org: Organization) -> bool:
+    """A verified institution user of `org`: follows needs and keeps its own interests."""
+    return _institution(user) and user.org_id == org.id
+
+
 RULES: dict[tuple[str, type], Callable] = {
     ("list_interests", Organization): _lists_interests,
+    ("keep_interests", Organization): _keeps_interests,
     ("view", Interest): _view_interest,
     ("contact", Interest): _institution_acts,
     ("start_due_diligence", Interest): _institution_acts,
