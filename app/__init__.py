@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import register_api
     from app.auth import bp as auth_bp
     from app.editions import bp as editions_bp
+    from app.interests import bp as interests_bp
     from app.main import bp as main_bp
     from app.matching import bp as matching_bp
     from app.needs import bp as needs_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_bp)
     app.register_blueprint(needs_bp)
     app.register_blueprint(editions_bp)
+    app.register_blueprint(interests_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(admin_bp)

@@ -10,6 +10,7 @@ from flask import Request
 # contacts, review history, attachments), the inbox, and the API's token-only answers.
 NO_STORE_BLUEPRINTS = frozenset({
     "admin", "projects", "needs", "notifications", "api_me", "api_needs", "api_projects",
+    "interests", "api_interests",
 })
 
 # Single pages of otherwise public or mixed areas.

@@ -1,5 +1,5 @@
-"""Factories: make_org, make_user, make_project, make_need, make_api_token, make_follow,
-make_interest. They write
+"""Factories: make_org, make_user, make_project, make_need, make_interest, make_follow,
+make_api_token. They write
 rows directly (statuses included), flush, and return the object; tests commit when they
 need to."""
 
@@ -141,6 +141,15 @@ def make_api_token(user: User, name: str = "tests") -> str:
     return secret
 
 
+def interest_data(**kw) -> dict:
+    """An institution's offer, as the form or the API hands it to services.interests."""
+    data = dict(instrument=Instrument.project_loan, product_name="固定资产贷款",
+                amount=Decimal("20000.00"), rate=Decimal("3.45"), term_months=96,
+                conditions="以项目收费权质押", valid_until=None, message="我行有意参与本项目融资。")
+    data.update(kw)
+    return data
+
+
 def make_follow(need: FinancingNeed, user: User) -> Follow:
     follow = Follow(need_id=need.id, user_id=user.id, org_id=user.org_id)
     db.session.add(follow)
@@ -152,22 +161,22 @@ _STEPS = (InterestStatus.submitted, InterestStatus.contacted, InterestStatus.due
           InterestStatus.approved, InterestStatus.funded)
 
 
-def make_interest(need: FinancingNeed, user: User, status: InterestStatus | None = None, *,
+def make_interest(need: FinancingNeed, user: User, status: InterestStatus = InterestStatus.submitted, *,
                   disbursed=(), **kw) -> Interest:
     """An interest of `user`'s institution in `need`, written directly in `status` with the
-    time stamps of the steps it has passed; `disbursed` lists (amount, date) tranches."""
-    status = status or InterestStatus.submitted
+    time stamps of the steps it has passed (and, approved or funded, a credit of its amount);
+    `disbursed` lists (amount, date) tranches."""
     at = kw.pop("created_at", None) or utcnow()
     reached = {s: at for s in _STEPS[: _STEPS.index(status) + 1]} if status in _STEPS else {}
-    values = dict(instrument=Instrument.project_loan, amount=Decimal("5000.00"), term_months=60,
-                  created_at=at, updated_at=at,
+    values = dict(interest_data(), created_at=at, updated_at=at,
                   contacted_at=reached.get(InterestStatus.contacted),
                   due_diligence_at=reached.get(InterestStatus.due_diligence),
                   approved_at=reached.get(InterestStatus.approved))
-    if status in (InterestStatus.approved, InterestStatus.funded):
-        values.update(credit_amount=Decimal("5000.00"), credit_date=at.date())
     values.update(kw)
-    interest = Interest(need_id=need.id, org_id=user.org_id, created_by_id=user.id, status=status, **values)
+    if status in (InterestStatus.approved, InterestStatus.funded):
+        values.setdefault("credit_amount", values["amount"])
+        values.setdefault("credit_date", at.date())
+    interest = Interest(need=need, org_id=user.org_id, created_by_id=user.id, status=status, **values)
     for amount, day in disbursed:
         interest.disbursements.append(Disbursement(amount=Decimal(amount), disbursed_on=day,
                                                    recorded_by_id=user.id))
@@ -177,4 +186,3 @@ def make_interest(need: FinancingNeed, user: User, status: InterestStatus | None
     db.session.add(interest)
     db.session.flush()
     return interest
-

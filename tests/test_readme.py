@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from app.models import JOB_TRANSITIONS, NEED_TRANSITIONS, ORG_STATUS_TRANSITIONS, USER_STATUS_TRANSITIONS
+from app.models import (
+    INTEREST_TRANSITIONS,
+    JOB_TRANSITIONS,
+    NEED_TRANSITIONS,
+    ORG_STATUS_TRANSITIONS,
+    USER_STATUS_TRANSITIONS,
+)
 from app.models.edition import EDITION_TRANSITIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -28,6 +34,7 @@ def table_after(heading: str) -> dict[str, set[str]]:
 @pytest.mark.parametrize("heading, transitions", [
     ("### Financing need (融资需求)", NEED_TRANSITIONS),
     ("### List edition (清单期次)", EDITION_TRANSITIONS),
+    ("### Financing interest (融资意向)", INTEREST_TRANSITIONS),
     ("### Organisation", ORG_STATUS_TRANSITIONS),
     ("### User account", USER_STATUS_TRANSITIONS),
     ("### Background job", JOB_TRANSITIONS),

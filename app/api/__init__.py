@@ -25,12 +25,13 @@ def register_api(app: Flask) -> CityPartnerApi:
     from app.api import auth
     from app.api.editions import bp as editions_bp
     from app.api.matching import bp as matching_bp
+    from app.api.interests import bp as interests_bp
     from app.api.me import bp as me_bp
     from app.api.needs import bp as needs_bp
     from app.api.projects import bp as projects_bp
 
     api = CityPartnerApi(app, spec_kwargs={
-        "info": {"description": "CityPartner (重点项目融资对接平台): projects and financing needs. "
+        "info": {"description": "CityPartner (重点项目融资对接平台): projects, financing needs and interests. "
                                 "Authenticate with `Authorization: Bearer <token>` "
                                 "(`flask tokens create EMAIL`)."},
         "security": [{auth.SCHEME: []}],
@@ -40,7 +41,7 @@ def register_api(app: Flask) -> CityPartnerApi:
         "type": "http", "scheme": "bearer",
         "description": "A personal API token, created with `flask tokens create EMAIL`.",
     })
-    for bp in (me_bp, projects_bp, needs_bp, editions_bp, matching_bp):
+    for bp in (me_bp, projects_bp, needs_bp, editions_bp, matching_bp, interests_bp):
         csrf.exempt(bp)
         auth.rate_limited(bp)
         api.register_blueprint(bp, url_prefix=app.config["OPENAPI_URL_PREFIX"] + bp.url_prefix)

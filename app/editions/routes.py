@@ -132,7 +132,17 @@ def item(year, period, seq):
     if contact is not None:
         db.session.commit()  # the audit row of this reading
     return render_template("editions/item.html", edition=edition, item=entry, data=svc.public_data(data),
-                           contact=contact)
+                           contact=contact, **_interest_actions(entry.need))
+
+
+def _interest_actions(need) -> dict:
+    """关注 and 表达融资意向 for a verified institution user, on the need the item lists."""
+    if not (current_user.is_authenticated and can(current_user, "keep_interests", current_user.org)):
+        return {}
+    from app.services import interests
+
+    return {"need": need, "following": interests.is_following(current_user, need),
+            "my_interest": interests.live_interest(need.id, current_user.org_id)}
 
 
 @bp.get(EDITION + "/changes")

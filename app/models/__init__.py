@@ -55,6 +55,7 @@ from app.models.user import (
 TRANSITIONS = {
     Edition: EDITION_TRANSITIONS,
     FinancingNeed: NEED_TRANSITIONS,
+    Interest: INTEREST_TRANSITIONS,
     Job: JOB_TRANSITIONS,
     Organization: ORG_STATUS_TRANSITIONS,
     User: USER_STATUS_TRANSITIONS,

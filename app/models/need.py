@@ -104,6 +104,9 @@ class FinancingNeed(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The owner accepted that the disbursements of all institutions together may exceed
+    # the amount sought (services/interests: no over-funding without it).
+    overfunding_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped[Project] = relationship(back_populates="needs")
     instrument_rows: Mapped[list[NeedInstrument]] = relationship(

@@ -139,8 +139,28 @@ def render_need(need: FinancingNeed, *, upload_errors=(), reply_form=None, statu
         approve_form=CommentForm(formdata=None), withdraw_form=WithdrawForm(formdata=None),
         reply_form=reply_form or ReplyForm(formdata=None), changes=changes,
         field_labels={f.name: f.label.text for f in NeedForm(formdata=None)},
-        status_label=_status_label,
+        status_label=_status_label, **interest_panel(need),
     ), status
+
+
+def interest_panel(need: FinancingNeed) -> dict:
+    """What the need page shows of follows and interests: to an institution its own
+    follow and interest; to the owner and admins every interest and the follower count."""
+    from app.services import interests
+    from app.services.search import InterestFilters, search_interests
+
+    user = current_user
+    panel = {"need_interests": None, "follower_count": None, "my_interest": None, "following": False,
+             "coverage": None}
+    if can(user, "view_interests", need):
+        panel["need_interests"] = db.session.scalars(search_interests(user, InterestFilters(need_id=need.id))).all()
+        panel["coverage"] = interests.coverage(need)
+    if can(user, "count_followers", need):
+        panel["follower_count"] = interests.follower_count(user, need)
+    if can(user, "keep_interests", user.org):
+        panel["my_interest"] = interests.live_interest(need.id, user.org_id)
+        panel["following"] = interests.is_following(user, need)
+    return panel
 
 
 def _status_label(value: str) -> str:

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Attachment, FinancingNeed, Project, User
+from app.models import Attachment, FinancingNeed, InterestMessage, Project, User
 from app.services import audit
 from app.services.errors import ValidationFailed
 from app.services.permissions import can, require
@@ -110,7 +110,7 @@ def _safe_display_name(filename: str) -> str:
     return name[:200] or "file"
 
 
-def add_attachment(parent: Project | FinancingNeed, filename: str, data: bytes, *, by: User) -> Attachment:
+def add_attachment(parent, filename: str, data: bytes, *, by: User) -> Attachment:
     require(by, "attach", parent)
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
@@ -128,6 +128,7 @@ def add_attachment(parent: Project | FinancingNeed, filename: str, data: bytes, 
     att = Attachment(
         project_id=parent.id if isinstance(parent, Project) else None,
         need_id=parent.id if isinstance(parent, FinancingNeed) else None,
+        message_id=parent.id if isinstance(parent, InterestMessage) else None,
         filename=display, stored_name=stored, kind=checked.kind, mimetype=checked.mimetype,
         size=len(data), sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=by.id,
     )

@@ -112,6 +112,10 @@ def update_need(need: FinancingNeed, data: dict, *, version: int, by: User) -> F
     need.updated_at = utcnow()  # bumps the version even if only instruments changed
     audit.record("financing_need.update", need, by=by, before=changed_before, after=changed_after)
     material = approval.changed_material(reviewed_before, approval.need_values(need))
+    if material and need.status is NeedStatus.listed:  # institutions act on the listed terms
+        from app.services import interests
+
+        interests.material_change(need, material)
     if material and need.status in approval.REVIEWED_STATUSES:
         approval.send_back_for_review(need, by=by, note=str(_l("Changed after approval")))
     db.session.flush()
@@ -179,6 +183,9 @@ def withdraw_need(need: FinancingNeed, *, by: User, reason: str | None = None) -
     require(by, "withdraw", need)
     move(need, NeedStatus.withdrawn, by=by, note=(reason or "").strip() or None)
     need.closed_at = utcnow()
+    from app.services import interests
+
+    interests.need_closed(need, note=(reason or "").strip() or None)
 
 
 def delete_need(need: FinancingNeed, *, by: User) -> None:

@@ -93,11 +93,68 @@ KINDS = {
         _l("%(org)s recommends to your institution the financing need of %(amount)s for “%(project)s” "
            "(match score %(score)s). %(message)s"),
     ),
+    # Interests (融资意向): each side is told of the other's steps; confidential to the two.
+    "interest_new": (
+        _l("New financing interest: %(project)s"),
+        _l("%(org)s expressed a financing interest of %(amount)s in your financing need for "
+           "“%(project)s”."),
+    ),
+    "interest_updated": (
+        _l("Financing interest updated: %(project)s"),
+        _l("%(org)s updated its financing interest in your financing need for “%(project)s”: "
+           "%(amount)s."),
+    ),
+    "interest_moved": (
+        _l("Financing interest in “%(project)s”: %(interest_status)s"),
+        _l("%(org)s moved its financing interest in “%(project)s” to: %(interest_status)s. %(note)s"),
+    ),
+    "interest_credited": (
+        _l("Credit approved: %(project)s"),
+        _l("%(org)s approved credit (授信) of %(amount)s for “%(project)s”."),
+    ),
+    "interest_disbursed": (
+        _l("Disbursement recorded: %(project)s"),
+        _l("%(org)s recorded a disbursement of %(amount)s for “%(project)s”."),
+    ),
+    "interest_declined": (
+        _l("Financing interest declined: %(project)s"),
+        _l("The owner of “%(project)s” declined your financing interest. Reason: %(note)s"),
+    ),
+    "interest_reconfirm": (
+        _l("Please re-confirm your financing interest: %(project)s"),
+        _l("The owner changed the terms of the financing need for “%(project)s” (%(fields)s). "
+           "Re-confirm or update your financing interest."),
+    ),
+    "interest_need_closed": (
+        _l("Financing need closed: %(project)s"),
+        _l("The financing need for “%(project)s” was closed: %(need_status)s. %(note)s"),
+    ),
+    "interest_message": (
+        _l("New message about “%(project)s”"),
+        _l("%(org)s wrote about the financing interest in “%(project)s”."),
+    ),
+    # Follows (关注): changes, corrections and closing of a followed need.
+    "follow_changed": (
+        _l("A followed financing need changed: %(project)s"),
+        _l("The owner changed the terms of the financing need for “%(project)s” (%(fields)s)."),
+    ),
+    "follow_corrected": (
+        _l("Correction concerning a followed financing need: %(project)s"),
+        _l("List edition %(year)s No. %(period)s, which carries “%(project)s”, has been corrected "
+           "(revision %(revision)s)."),
+    ),
+    "follow_closed": (
+        _l("A followed financing need was closed: %(project)s"),
+        _l("The financing need for “%(project)s” was closed: %(need_status)s."),
+    ),
 }
 # Appended to a publication notice: the reader's best matches of the new edition, stored as
 # [[project name, score], ...] (services/recommendations.py: edition_matches).
 BEST_MATCHES = _l("Best matches for your preference profile: %(best)s.")
 BEST_MATCH = _l("%(project)s (score %(score)s)")
+
+# Parameters stored as an enum's value and shown as its label in the reader's language.
+ENUM_PARAMS = {"interest_status": "InterestStatus", "need_status": "NeedStatus"}
 
 
 def render(kind: str, params: dict) -> tuple[str, str]:
@@ -122,7 +179,9 @@ def _footer(link: str | None) -> str:
 
 def _shown(params: dict) -> dict:
     """An amount is stored as its 万元 figure ("52000.50") and shown in the reader's
-    language by the one formatter; rows written before that keep their text."""
+    language by the one formatter; rows written before that keep their text. Statuses
+    are stored as their value and shown as their label."""
+    params = _labelled(params)
     if "amount" not in params:
         return params
     try:
@@ -130,6 +189,24 @@ def _shown(params: dict) -> dict:
     except InvalidOperation:
         return params
     return {**params, "amount": formatting.money(amount)}
+
+
+def _labelled(params: dict) -> dict:
+    import app.models as models
+    from app.reference import label
+
+    shown = dict(params)
+    for key, enum_name in ENUM_PARAMS.items():
+        if key in shown:
+            try:
+                shown[key] = label(getattr(models, enum_name)(shown[key]))
+            except ValueError:
+                pass
+    if isinstance(shown.get("fields"), list):  # a need's changed fields, named in the reader's language
+        from app.services.approval import MATERIAL_NEED_FIELDS, separator
+
+        shown["fields"] = separator().join(str(MATERIAL_NEED_FIELDS.get(f, f)) for f in shown["fields"])
+    return shown
 
 
 def notify(users, kind: str, params: dict, link: str | None = None, *, email: bool = True):

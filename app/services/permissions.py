@@ -35,6 +35,7 @@ from app.models import (
     User,
 )
 from app.reference import OrgKind
+from app.services import interest_rules
 from app.services.errors import InvalidTransition, NotAllowed, NotFound
 from app.services.state_gates import STATES
 
@@ -127,13 +128,19 @@ def _view_attachment(user, att: Attachment) -> bool:
     accounts not verified yet: anyone can register one, so they get public fields only."""
     if _reads_lists(user) and not user.is_verified:
         return False
-    parent = att.project if att.project_id else att.need
-    return can(user, "view", parent)
+    return can(user, "view", _parent(att))
+
+
+def _parent(att: Attachment):
+    if att.message_id:
+        return att.message.interest  # the two sides of the conversation and admins
+    return att.project if att.project_id else att.need
 
 
 def _delete_attachment(user, att: Attachment) -> bool:
-    parent = att.project if att.project_id else att.need
-    return can(user, "attach", parent)
+    if att.message_id:
+        return False  # a message's files stay with the message
+    return can(user, "attach", _parent(att))
 
 
 def _attach_to_project(user, project: Project) -> bool:
@@ -295,6 +302,7 @@ RULES: dict[tuple[str, type], Callable] = {
     ("view", Invitation): _view_invitation,
     ("view", Job): _admin_only,  # the jobs page, /admin/jobs
     ("retry", Job): _admin_only,
+    **interest_rules.RULES,  # follows and interests (interest_rules.py)
 }
 
 
@@ -404,7 +412,10 @@ SCOPES: dict[type, Callable[..., sa.Select]] = {
     Edition: visible_editions,
     SavedSearch: visible_saved_searches,
     Invitation: visible_invitations,
+    **interest_rules.SCOPES,
 }
+visible_interests = interest_rules.visible_interests
+visible_follows = interest_rules.visible_follows
 
 
 # ---- audiences: who sees a published edition page alike ---------------------------------------

@@ -13,10 +13,13 @@ import enum
 
 from app.models import (
     EDITABLE_NEED_STATUSES,
+    LIVE_INTEREST_STATUSES,
     TRANSITIONS,
     Edition,
     EditionStatus,
     FinancingNeed,
+    Interest,
+    InterestStatus,
     Job,
     JobStatus,
     NeedStatus,
@@ -35,6 +38,15 @@ ACTION_TARGETS: dict[tuple[str, type], enum.Enum] = {
     ("correct", Edition): EditionStatus.superseded,
     # An administrator sends a failed job back to the queue.
     ("retry", Job): JobStatus.queued,
+    # The owner closes a listed need as financed (fully, or partly with a note).
+    ("close_financed", FinancingNeed): NeedStatus.financed,
+    # An interest's pipeline: the institution's steps and exits, the owner's decline.
+    ("contact", Interest): InterestStatus.contacted,
+    ("start_due_diligence", Interest): InterestStatus.due_diligence,
+    ("approve", Interest): InterestStatus.approved,
+    ("withdraw", Interest): InterestStatus.withdrawn,
+    ("reject", Interest): InterestStatus.rejected,
+    ("decline", Interest): InterestStatus.declined,
 }
 
 # Edges that serve another action than the one named by their target. An owner's edit of
@@ -47,6 +59,8 @@ EDGES_OF_OTHER_ACTIONS: dict[tuple[type, enum.Enum, enum.Enum], str] = {
     (FinancingNeed, NeedStatus.listed, NeedStatus.submitted): "edit",
     # A failed attempt goes back to the queue by itself (retries with backoff, jobs.py).
     (Job, JobStatus.running, JobStatus.queued): "system",
+    # The first disbursement of an approved credit makes the interest funded.
+    (Interest, InterestStatus.approved, InterestStatus.funded): "disburse",
 }
 
 
@@ -76,6 +90,17 @@ STATE_OVERRIDES: dict[tuple[str, type], frozenset] = {
     ("attach", FinancingNeed): _alive(FinancingNeed),
     # Compiling changes a draft's items; publication freezes them.
     ("edit", Edition): frozenset({EditionStatus.draft}),
+    # Institutions follow and express interest in listed needs only.
+    ("express", FinancingNeed): frozenset({NeedStatus.listed}),
+    ("follow", FinancingNeed): frozenset({NeedStatus.listed}),
+    # Over-funding is accepted while money may still be disbursed.
+    ("confirm_overfunding", FinancingNeed): frozenset({NeedStatus.listed, NeedStatus.financed}),
+    # Tranches are drawn on an approved credit, the first one making it funded.
+    ("disburse", Interest): frozenset({InterestStatus.approved, InterestStatus.funded}),
+    # A live interest's offer is updated or re-confirmed, and its conversation goes on.
+    ("update", Interest): LIVE_INTEREST_STATUSES,
+    ("reconfirm", Interest): LIVE_INTEREST_STATUSES,
+    ("message", Interest): LIVE_INTEREST_STATUSES,
 }
 
 STATES: dict[tuple[str, type], frozenset] = {

@@ -1,7 +1,7 @@
 """The review queue's index: needs of one status in the order of their submission.
 
 Revision ID: 0010_review_queue_index
-Revises: 0008_interests
+Revises: 0009_interests_core
 Create Date: 2026-12-01
 
 (status, submitted_at, id, amount) serves WHERE status = ? ORDER BY submitted_at, id LIMIT n
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0010_review_queue_index"
-down_revision = "0008_interests"
+down_revision = "0009_interests_core"
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,9 @@ from app.models import (
     EditionStatus,
     FinancingNeed,
     Invitation,
+    Follow,
+    Interest,
+    InterestStatus,
     NeedStatus,
     OrgStatus,
     Project,
@@ -27,8 +30,8 @@ from app.models import (
     SavedSearch,
     UserStatus,
 )
-from app.reference import OrgKind
-from app.services import permissions
+from app.reference import Instrument, OrgKind
+from app.services import interest_rules, permissions
 from app.services.permissions import SCOPES, can
 from tests import factories
 from tests.conftest import POSTGRES, empty_postgres
@@ -58,6 +61,8 @@ class World:
     editions: list = field(default_factory=list)
     searches: list = field(default_factory=list)
     invitations: list = field(default_factory=list)
+    interests: list = field(default_factory=list)
+    follows: list = field(default_factory=list)
 
     def user(self, case):
         if case == ANONYMOUS:
@@ -74,6 +79,8 @@ OBJECTS = {
     Edition: lambda world: world.editions,
     SavedSearch: lambda world: world.searches,
     Invitation: lambda world: world.invitations,
+    Interest: lambda world: world.interests,
+    Follow: lambda world: world.follows,
 }
 
 
@@ -106,6 +113,22 @@ def _build() -> World:
             for bank in sorted(banks, key=lambda o: o.id):
                 world.invitations.append(Invitation(need=need, org=bank, invited_by_id=admin.id))
     db.session.add_all(world.invitations)
+    # Every institution organisation holds an interest in every status and a follow per
+    # user, on needs of owner organisations of every verification status.
+    owner_needs = [n for n in world.needs if n.project.org.kind is OrgKind.owner]
+    institutions = sorted({u.org for (role, _s, _o), u in world.users.items() if role is Role.institution},
+                          key=lambda org: org.id)
+    for k, org in enumerate(institutions):
+        for i, status in enumerate(InterestStatus):
+            need = owner_needs[(i * 5 + k) % len(owner_needs)]
+            interest = Interest(need=need, org_id=org.id, created_by_id=org.users[0].id, status=status,
+                                instrument=Instrument.project_loan, amount=1000)
+            db.session.add(interest)
+            world.interests.append(interest)
+        for j, user in enumerate(org.users):
+            follow = Follow(need=owner_needs[(j * 7 + k) % len(owner_needs)], user_id=user.id, org_id=org.id)
+            db.session.add(follow)
+            world.follows.append(follow)
     for period, status in enumerate(EditionStatus, start=1):
         world.editions.append(Edition(year=2026, period=period, status=status))
     db.session.add_all(world.editions)
@@ -139,7 +162,7 @@ def _org_id(obj) -> int | None:
         return obj.project.org_id
     if isinstance(obj, SavedSearch):
         return obj.user.org_id
-    if isinstance(obj, Invitation):
+    if isinstance(obj, (Invitation, Interest, Follow)):
         return obj.org_id
     return None
 
@@ -159,8 +182,9 @@ def _describe(obj, user) -> str:
 
 def test_every_scope_is_registered_and_has_objects_here():
     """A new `visible_*` scope must be in SCOPES, and every SCOPES model in OBJECTS."""
-    scopes = {name for name, fn in inspect.getmembers(permissions, inspect.isfunction)
-              if name.startswith("visible_") and fn.__module__ == permissions.__name__}
+    scopes = {name for module in (permissions, interest_rules)
+              for name, fn in inspect.getmembers(module, inspect.isfunction)
+              if name.startswith("visible_") and fn.__module__ == module.__name__}
     assert scopes == {fn.__name__ for fn in SCOPES.values()}
     missing = [model.__name__ for model in SCOPES if model not in OBJECTS]
     assert not missing, f"scoped models without objects in this test: {missing}"

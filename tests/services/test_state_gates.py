@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from app.models import TRANSITIONS, Edition, EditionStatus, FinancingNeed, Job, JobStatus, NeedStatus
+from app.models import (
+    LIVE_INTEREST_STATUSES,
+    TRANSITIONS,
+    Edition,
+    EditionStatus,
+    FinancingNeed,
+    Interest,
+    InterestStatus,
+    Job,
+    JobStatus,
+    NeedStatus,
+)
 from app.services import permissions
 from app.services.state_gates import (
     ACTION_TARGETS,
@@ -18,7 +29,8 @@ from app.services.state_gates import (
 )
 from app.services.workflow import can_move
 
-N, E = NeedStatus, EditionStatus
+N, E, INT = NeedStatus, EditionStatus, InterestStatus
+OPEN_DEALS = {INT.submitted, INT.contacted, INT.due_diligence}
 # The gates as they were declared by hand before they were derived: who may act when.
 GATES_BEFORE = {
     ("edit", FinancingNeed): {N.draft, N.returned, N.approved, N.listed},
@@ -35,10 +47,27 @@ GATES_BEFORE = {
     ("correct", Edition): {E.published},
     ("retry", Job): {JobStatus.failed},
 }
+# The gates of follows and interests, written out: who may act when.
+INTEREST_GATES = {
+    ("express", FinancingNeed): {N.listed},
+    ("follow", FinancingNeed): {N.listed},
+    ("close_financed", FinancingNeed): {N.listed},
+    ("confirm_overfunding", FinancingNeed): {N.listed, N.financed},
+    ("contact", Interest): {INT.submitted},
+    ("start_due_diligence", Interest): {INT.contacted},
+    ("approve", Interest): {INT.due_diligence},
+    ("disburse", Interest): {INT.approved, INT.funded},
+    ("withdraw", Interest): OPEN_DEALS | {INT.approved},
+    ("decline", Interest): OPEN_DEALS | {INT.approved},
+    ("reject", Interest): OPEN_DEALS,
+    ("update", Interest): set(LIVE_INTEREST_STATUSES),
+    ("reconfirm", Interest): set(LIVE_INTEREST_STATUSES),
+    ("message", Interest): set(LIVE_INTEREST_STATUSES),
+}
 
 
 def test_the_derived_gates_are_the_gates_users_had():
-    assert {key: set(states) for key, states in STATES.items()} == GATES_BEFORE
+    assert {key: set(states) for key, states in STATES.items()} == GATES_BEFORE | INTEREST_GATES
 
 
 def test_each_action_is_gated_once_and_has_a_rule():

@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import NeedStatus, Notification, Role, UserStatus
+from app.models import FinancingNeed, NeedStatus, Notification, Role, UserStatus
 from app.reference import OrgKind
 from app.services import accounts, attachments, editions, exports, jobs
 from app.services.notifications import notify
@@ -39,6 +39,38 @@ OUTCOMES = {"o": "ok", "l": "login", "f": "forbidden", "h": "hidden"}
 PUBLIC = {"static", "bootstrap.static"}
 
 MATRIX = {
+    # follows and interests (the institution's interest in the owner's listed need)
+    "GET interests.index": "looooo ooo",
+    "GET interests.detail": "lohoho hhh",
+    "GET interests.express": "lfhhhf hhh",
+    "POST interests.express": "lfhhhf hhh",
+    "POST interests.follow": "lfhhhf hhh",
+    "POST interests.unfollow": "lohhho hhh",
+    "POST interests.contact": "lfhohf hhh",
+    "POST interests.start_due_diligence": "lfhohf hhh",
+    "POST interests.withdraw": "lfhohf hhh",
+    "POST interests.approve": "lfhohf hhh",
+    "POST interests.disburse": "lfhohf hhh",
+    "POST interests.reject": "lfhohf hhh",
+    "POST interests.reconfirm": "lfhohf hhh",
+    "POST interests.decline": "lohfhf hhh",
+    "POST interests.message": "lohohf hhh",
+    "POST interests.close_financed": "lohhhf hhh",
+    "POST interests.confirm_overfunding": "lohhhf hhh",
+    "GET api_interests.list_interests": "looooo ooo",
+    "GET api_interests.get_interest": "lohoho hhh",
+    "GET api_interests.list_disbursements": "lohoho hhh",
+    "GET api_interests.list_messages": "lohoho hhh",
+    "POST api_interests.express": "lfhoff hhh",
+    "POST api_interests.contact": "lfhohf hhh",
+    "POST api_interests.start_due_diligence": "lfhohf hhh",
+    "POST api_interests.withdraw": "lfhohf hhh",
+    "POST api_interests.approve": "lfhohf hhh",
+    "POST api_interests.disburse": "lfhohf hhh",
+    "POST api_interests.reject": "lfhohf hhh",
+    "POST api_interests.reconfirm": "lfhohf hhh",
+    "POST api_interests.decline": "lohfhf hhh",
+    "POST api_interests.post_message": "lohohf hhh",
     # "METHOD endpoint": anonymous owner other_owner institution expert admin
     #                    pending_owner rejected_owner pending_gov
     # admin
@@ -216,6 +248,8 @@ def build_world():
     rejected_owner = factories.make_user(owner.org, status=UserStatus.rejected, status_reason="非本单位员工")
     pending_gov = factories.make_user(gov, Role.admin, status=UserStatus.pending)
     job = jobs.enqueue("mail.send", to="x@test.cn", subject="s", body="b", date="", message_id="<1@test>")
+    listed = db.session.scalars(sa.select(FinancingNeed).where(FinancingNeed.status == NeedStatus.listed)).first()
+    interest = factories.make_interest(listed, institution)  # the bank's interest in the owner's listed need
     db.session.flush()
     users = dict(owner=owner, other_owner=other_owner, institution=institution, expert=expert, admin=admin,
                  pending_owner=pending_owner, rejected_owner=rejected_owner, pending_gov=pending_gov)
@@ -225,7 +259,7 @@ def build_world():
         "notification_id": db.session.scalar(sa.select(Notification.id).where(Notification.user_id == owner.id)),
         "token": "not-a-valid-token", "year": 2026, "period": 5, "seq": 1, "fmt": "pdf",
         "item_id": draft.items[0].id, "search_id": search.id,
-        "job_id": job.id,
+        "job_id": job.id, "interest_id": interest.id,
     }
     draft_values = {**values, "period": 6}
     addable = factories.make_need(org=owner.org, status=NeedStatus.approved, funds_secured=Decimal("40000.00"))
@@ -239,6 +273,12 @@ def build_world():
         "POST editions.add_item": {"need_id": addable.id},
         "POST editions.save_search": {"name": "轨道交通", "q": "轨道", "email": "y"},
         "PUT api_matching.put_preferences": {"version": 0, "levels": ["provincial"]},
+        "POST api_interests.approve": {"credit_amount": "100.00", "credit_date": "2026-01-01"},
+        "POST api_interests.reject": {"reason": "capital"},
+        "POST api_interests.decline": {"reason": "已落实其他融资"},
+        "POST api_interests.disburse": {"amount": "1.00", "disbursed_on": "2026-01-01"},
+        "POST api_interests.post_message": {"body": "您好"},
+        "POST api_interests.express": {"need_id": listed.id, "instrument": "project_loan", "amount": "100.00"},
     }
     return users, values, draft_values, bodies
 

@@ -142,7 +142,7 @@ def _method_cases():
 def test_405_answers_carry_allow(app, client, endpoint, method):
     values = {"project_id": 1, "need_id": 1, "attachment_id": 1, "token_id": 1, "user_id": 1, "org_id": 1,
               "notification_id": 1, "token": "x", "year": 2026, "period": 5, "seq": 1, "fmt": "pdf",
-              "item_id": 1, "search_id": 1, "job_id": 1}
+              "item_id": 1, "search_id": 1, "job_id": 1, "interest_id": 1}
     url = _url(app, endpoint, values)
     response = client.open(url, method=method)
     allowed = set(app.url_map.bind("localhost").allowed_methods(url.split("?")[0]))

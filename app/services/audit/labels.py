@@ -20,6 +20,8 @@ OBJECT_LABELS = {
     "job": _l("Background job"),
     "preference_profile": _l("Preference profile"),
     "invitation": _l("Push to an institution"),
+    "interest": _l("Financing interest"),
+    "follow": _l("Follow"),
 }
 
 ACTION_LABELS = {
@@ -65,6 +67,17 @@ ACTION_LABELS = {
     "preference_profile.update": _l("Saved the preference profile"),
     "invitation.create": _l("Pushed a financing need to an institution"),
     "job.interrupted": _l("Released a background job its worker left unfinished"),
+    "interest.create": _l("Expressed a financing interest"),
+    "interest.update": _l("Updated the financing interest"),
+    "interest.reconfirm": _l("Re-confirmed the financing interest"),
+    "interest.reconfirm_requested": _l("Asked to re-confirm after a change of the need"),
+    "interest.credit": _l("Recorded the credit approval"),
+    "interest.disburse": _l("Recorded a disbursement"),
+    "interest.message": _l("Wrote a message"),
+    "follow.create": _l("Followed the financing need"),
+    "follow.delete": _l("Stopped following the financing need"),
+    "financing_need.confirm_overfunding": _l("Accepted financing beyond the amount sought"),
+    "financing_need.financed_partly": _l("Closed as partly financed"),
 }
 
 
@@ -111,6 +124,11 @@ FIELD_LABELS = {
     "levels": _l("Project levels"), "amount_min": _l("Smallest amount (万元)"),
     "amount_max": _l("Largest amount (万元)"), "term_min": _l("Shortest term (months)"),
     "term_max": _l("Longest term (months)"), "score": _l("Match score"),
+    "product_name": _l("Product"), "instrument": _l("Financing instrument"), "rate": _l("Rate (% a year)"),
+    "conditions": _l("Conditions"), "valid_until": _l("Valid until"), "message": _l("Message"),
+    "credit_amount": _l("Credit amount"), "credit_date": _l("Credit date"),
+    "disbursed_on": _l("Disbursement date"), "disbursed_amount": _l("Disbursed in total"),
+    "fields": _l("Changed fields"),
 }
 # "name" means the name of whatever the entry is about: a person's (姓名) or a thing's (名称).
 NAME_LABELS = {

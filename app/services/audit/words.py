@@ -47,8 +47,9 @@ from app.services.formatting import date_str, datetime_str, money
 
 EXPORT_MAX_ENTRIES = 20000  # rows of one Excel export of the log
 MONEY_KEYS = {"total_investment", "annual_planned_investment", "amount", "funds_secured", "amount_min",
-              "amount_max"}
-DATE_KEYS = {"planned_start", "planned_completion", "actual_start", "actual_completion"}
+              "amount_max", "credit_amount", "disbursed_amount"}
+DATE_KEYS = {"planned_start", "planned_completion", "actual_start", "actual_completion",
+             "credit_date", "disbursed_on", "valid_until"}
 
 
 def _status_enums() -> dict:

@@ -105,6 +105,9 @@ def notify_readers(edition: Edition, *, email: bool = True) -> None:
     if edition.revision > 1:  # a correction: the notice and its e-mail say so (更正)
         kind = "edition_corrected"
         params.update(revision=edition.revision, note=edition.correction_note or "")
+        from app.services import interests
+
+        interests.tell_followers_of_correction(edition)
     link = f"/editions/{edition.key}"
     readers = _readers()
     best = _best_matches(edition, readers)

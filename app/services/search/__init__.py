@@ -9,6 +9,13 @@ filters and the same default order, and can never disagree. A value a filter can
 is refused: recorded in `errors` (and what was typed in `typed`), not applied.
 """
 
+from app.services.search.interests import (
+    INTEREST_SORTS,
+    InterestFilters,
+    count_interests,
+    interests_by_status,
+    search_interests,
+)
 from app.services.search.needs import (
     NEED_SORTS,
     NeedFilters,
@@ -22,6 +29,7 @@ from app.services.search.needs import (
 from app.services.search.projects import PROJECT_SORTS, ProjectFilters, count_projects, search_projects
 
 __all__ = [
+    "INTEREST_SORTS", "InterestFilters", "count_interests", "interests_by_status", "search_interests",
     "NEED_SORTS", "PROJECT_SORTS", "NeedFilters", "ProjectFilters", "ReviewFilters", "count_needs",
     "count_projects", "need_counts", "needs_by_status", "review_needs", "search_needs", "search_projects",
 ]

@@ -1,0 +1,177 @@
+"""/api/v1/interests: the institution's (or the owner's, or every) financing interests,
+expressing one, its pipeline steps, disbursements and messages; the same services,
+filters and order as the site."""
+
+from flask_smorest import Blueprint
+
+from app.api.auth import authenticate, current_user
+from app.api.interest_schemas import (
+    CreditSchema,
+    DeclineSchema,
+    DisbursementInputSchema,
+    DisbursementSchema,
+    InterestDetailSchema,
+    InterestFilterSchema,
+    InterestInputSchema,
+    InterestSchema,
+    MessageInputSchema,
+    MessageSchema,
+    NoteSchema,
+    RejectSchema,
+)
+from app.api.pagination import paginate
+from app.api.schemas import filters_or_422, page_schema
+from app.extensions import db
+from app.models import FinancingNeed, Interest
+from app.services import interests
+from app.services.loader import get_visible
+from app.services.search import InterestFilters, search_interests
+
+bp = Blueprint("api_interests", __name__, url_prefix="", description="Financing interests (融资意向)")
+bp.before_request(authenticate)
+
+InterestPageSchema = page_schema(InterestSchema, "InterestPage")
+
+
+def _interest(interest_id: int) -> Interest:
+    return get_visible(Interest, interest_id, current_user())
+
+
+@bp.get("/interests")
+@bp.arguments(InterestFilterSchema, location="query", as_kwargs=True)
+@bp.response(200, InterestPageSchema)
+def list_interests(page, per_page, **args):
+    """The interests the caller sees (an institution: its own; an owner: those in its needs;
+    administrators: all), last changed first: the filters and orders of the site's list."""
+    return paginate(search_interests(current_user(), filters_or_422(InterestFilters, args)),
+                    page=page, per_page=per_page)
+
+
+@bp.get("/interests/<int:interest_id>")
+@bp.response(200, InterestDetailSchema)
+def get_interest(interest_id):
+    """One interest with its disbursements."""
+    return _interest(interest_id)
+
+
+@bp.post("/interests")
+@bp.arguments(InterestInputSchema)
+@bp.response(201, InterestDetailSchema)
+def express(data):
+    """Express the institution's interest in a listed need; if it has a live one, that one
+    is updated (a retried request never makes two)."""
+    need = get_visible(FinancingNeed, data.pop("need_id"), current_user())
+    version = data.pop("version", None)
+    interest = interests.express_interest(current_user(), need, data, version=version)
+    db.session.commit()
+    return interest
+
+
+def _step(data, interest_id, action):
+    interest = _interest(interest_id)
+    interests.step(current_user(), interest, action, note=data.get("note"))
+    db.session.commit()
+    return interest
+
+
+@bp.post("/interests/<int:interest_id>/contact")
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, InterestDetailSchema)
+def contact(data, interest_id):
+    """The institution records its first contact with the owner (an optional note)."""
+    return _step(data, interest_id, "contact")
+
+
+@bp.post("/interests/<int:interest_id>/start_due_diligence")
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, InterestDetailSchema)
+def start_due_diligence(data, interest_id):
+    """The institution starts its due diligence (an optional note)."""
+    return _step(data, interest_id, "start_due_diligence")
+
+
+@bp.post("/interests/<int:interest_id>/withdraw")
+@bp.arguments(NoteSchema, required=False)
+@bp.response(200, InterestDetailSchema)
+def withdraw(data, interest_id):
+    """The institution withdraws its interest (an optional note)."""
+    return _step(data, interest_id, "withdraw")
+
+
+@bp.post("/interests/<int:interest_id>/approve")
+@bp.arguments(CreditSchema)
+@bp.response(200, InterestDetailSchema)
+def approve(data, interest_id):
+    """授信: the institution records its credit approval (amount, date, conditions)."""
+    interest = _interest(interest_id)
+    interests.approve_credit(current_user(), interest, data)
+    db.session.commit()
+    return interest
+
+
+@bp.post("/interests/<int:interest_id>/reject")
+@bp.arguments(RejectSchema)
+@bp.response(200, InterestDetailSchema)
+def reject(data, interest_id):
+    """The institution refuses credit, with a reason (a note is required for "other")."""
+    interest = _interest(interest_id)
+    interests.reject(current_user(), interest, reason=data["reason"], note=data.get("note"))
+    db.session.commit()
+    return interest
+
+
+@bp.post("/interests/<int:interest_id>/decline")
+@bp.arguments(DeclineSchema)
+@bp.response(200, InterestDetailSchema)
+def decline(data, interest_id):
+    """The need's owner declines the interest, with a reason."""
+    interest = _interest(interest_id)
+    interests.decline(current_user(), interest, reason=data["reason"])
+    db.session.commit()
+    return interest
+
+
+@bp.post("/interests/<int:interest_id>/reconfirm")
+@bp.response(200, InterestDetailSchema)
+def reconfirm(interest_id):
+    """The institution re-confirms its interest after a change of the need's terms."""
+    interest = _interest(interest_id)
+    interests.reconfirm(current_user(), interest)
+    db.session.commit()
+    return interest
+
+
+@bp.get("/interests/<int:interest_id>/disbursements")
+@bp.response(200, DisbursementSchema(many=True))
+def list_disbursements(interest_id):
+    """The tranches disbursed, oldest first."""
+    return _interest(interest_id).disbursements
+
+
+@bp.post("/interests/<int:interest_id>/disbursements")
+@bp.arguments(DisbursementInputSchema)
+@bp.response(201, DisbursementSchema)
+def disburse(data, interest_id):
+    """放款: one tranche. 422 if all institutions together would disburse more than the
+    amount sought without the owner's acceptance, or more than this credit."""
+    interest = _interest(interest_id)
+    row = interests.record_disbursement(current_user(), interest, data)
+    db.session.commit()
+    return row
+
+
+@bp.get("/interests/<int:interest_id>/messages")
+@bp.response(200, MessageSchema(many=True))
+def list_messages(interest_id):
+    """The conversation between the institution and the owner, oldest first."""
+    return interests.thread(current_user(), _interest(interest_id))
+
+
+@bp.post("/interests/<int:interest_id>/messages")
+@bp.arguments(MessageInputSchema)
+@bp.response(201, MessageSchema)
+def post_message(data, interest_id):
+    """Write to the other side (files: on the site)."""
+    message = interests.post_message(current_user(), _interest(interest_id), data["body"])
+    db.session.commit()
+    return message

@@ -1,0 +1,287 @@
+"""Follows and interests on the site: following a need, expressing interest, the interest
+page with its steps, disbursements and conversation, and the lists of interests."""
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.forms import show_errors, show_refused, validate_all
+from app.interests import bp
+from app.interests.forms import (
+    CloseForm,
+    CreditForm,
+    DeclineForm,
+    DisbursementForm,
+    InterestFilterForm,
+    InterestForm,
+    MessageForm,
+    NoteForm,
+    RejectForm,
+)
+from app.models import AuditEntry, FinancingNeed, Interest, RejectionReason
+from app.pagination import paginate
+from app.services import audit, interests
+from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
+from app.services.loader import get_visible
+from app.services.permissions import can, require
+from app.services.search import InterestFilters, search_interests
+
+
+def _need(need_id: int) -> FinancingNeed:
+    return get_visible(FinancingNeed, need_id, current_user)
+
+
+def _interest(interest_id: int) -> Interest:
+    return get_visible(Interest, interest_id, current_user)
+
+
+def _back(need: FinancingNeed):
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
+                    else url_for("needs.detail", need_id=need.id))
+
+
+# ---- follows ------------------------------------------------------------------------------
+@bp.post("/needs/<int:need_id>/follow")
+@login_required
+def follow(need_id):
+    need = _need(need_id)
+    interests.follow(current_user, need)
+    db.session.commit()
+    flash(_("You follow this financing need: you will be told of its changes and its closing."), "success")
+    return _back(need)
+
+
+@bp.post("/needs/<int:need_id>/unfollow")
+@login_required
+def unfollow(need_id):
+    need = _need(need_id)
+    interests.unfollow(current_user, need)
+    db.session.commit()
+    flash(_("You no longer follow this financing need."), "success")
+    return _back(need)
+
+
+# ---- expressing interest -------------------------------------------------------------------
+@bp.route("/needs/<int:need_id>/interest", methods=["GET", "POST"])
+@login_required
+def express(need_id):
+    need = _need(need_id)
+    require(current_user, "express", need)
+    live = interests.live_interest(need.id, current_user.org_id)
+    if request.method == "GET":
+        if live is not None:
+            data = {f: getattr(live, f) for f in interests.OFFER_FIELDS}
+            data["instrument"] = live.instrument.value
+            form = InterestForm(formdata=None, data={**data, "version": live.version})
+        else:
+            form = InterestForm(formdata=None)
+        return render_template("interests/form.html", form=form, need=need, live=live)
+    form = InterestForm()
+    status = 422
+    if validate_all(form, lambda data: interests.validate_offer(data, need)):
+        try:
+            interest = interests.express_interest(current_user, need, form.service_data(),
+                                                  version=form.version_number())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        except (StaleEdit, InvalidTransition) as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Your financing interest has been sent to the owner."), "success")
+            return redirect(url_for("interests.detail", interest_id=interest.id))
+    return render_template("interests/form.html", form=form, need=need, live=live), status
+
+
+# ---- lists ----------------------------------------------------------------------------------
+@bp.get("/interests/")
+@login_required
+def index():
+    filters = InterestFilters.from_args(request.args)
+    form = InterestFilterForm(formdata=request.args)
+    show_refused(form, filters)
+    page = paginate(search_interests(current_user, filters))
+    return render_template("interests/index.html", form=form, filters=filters, page=page,
+                           filtered=filters.active)
+
+
+# ---- one interest ---------------------------------------------------------------------------------
+def timeline(interest: Interest) -> list[AuditEntry]:
+    return list(db.session.scalars(
+        sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
+        .where(AuditEntry.object_type == Interest.__tablename__, AuditEntry.object_id == interest.id)
+        .order_by(AuditEntry.at.asc(), AuditEntry.id.asc())))
+
+
+def render_interest(interest: Interest, *, status: int = 200, **forms):
+    defaults = {"note_form": NoteForm(formdata=None), "decline_form": DeclineForm(formdata=None),
+                "reject_form": RejectForm(formdata=None), "credit_form": CreditForm(formdata=None),
+                "disbursement_form": DisbursementForm(formdata=None), "message_form": MessageForm(formdata=None),
+                "close_form": CloseForm(formdata=None)}
+    defaults.update(forms)
+    messages = interests.thread(current_user, interest)
+    unread = interests.unread_count(current_user, interest)
+    page = render_template("interests/detail.html", interest=interest, need=interest.need,
+                           timeline=timeline(interest), messages=messages, unread=unread,
+                           coverage=interests.coverage(interest.need)
+                           if can(current_user, "view_interests", interest.need) else None,
+                           action_label=audit.action_label, **defaults)
+    return page, status
+
+
+@bp.get("/interests/<int:interest_id>")
+@login_required
+def detail(interest_id):
+    interest = _interest(interest_id)
+    page = render_interest(interest)
+    interests.mark_read(current_user, interest)
+    db.session.commit()
+    return page
+
+
+def _run(interest: Interest, form, operation, success: str, form_name: str, action: str):
+    """One step from a form of the interest page: refused input is shown in place, kept.
+    Who may take the step is asked first, before the input is read."""
+    try:
+        require(current_user, action, interest)  # 404 or 403 before anything is read
+    except InvalidTransition as exc:  # the right person at the wrong stage
+        flash(str(exc.message), "danger")
+        return redirect(url_for("interests.detail", interest_id=interest.id))
+    if not form.validate_on_submit():
+        return render_interest(interest, status=422, **{form_name: form})
+    try:
+        operation()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        show_errors(form, exc)
+        return render_interest(interest, status=422, **{form_name: form})
+    except (InvalidTransition, StaleEdit) as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("interests.detail", interest_id=interest.id))
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("interests.detail", interest_id=interest.id))
+
+
+def _step(interest_id: int, action: str):
+    interest = _interest(interest_id)
+    form = NoteForm()
+    return _run(interest, form, lambda: interests.step(current_user, interest, action, note=form.note.data),
+                _("The financing interest has moved on. The owner has been notified."), "note_form", action)
+
+
+@bp.post("/interests/<int:interest_id>/contact")
+@login_required
+def contact(interest_id):
+    return _step(interest_id, "contact")
+
+
+@bp.post("/interests/<int:interest_id>/start_due_diligence")
+@login_required
+def start_due_diligence(interest_id):
+    return _step(interest_id, "start_due_diligence")
+
+
+@bp.post("/interests/<int:interest_id>/withdraw")
+@login_required
+def withdraw(interest_id):
+    return _step(interest_id, "withdraw")
+
+
+@bp.post("/interests/<int:interest_id>/approve")
+@login_required
+def approve(interest_id):
+    interest = _interest(interest_id)
+    form = CreditForm()
+    return _run(interest, form, lambda: interests.approve_credit(current_user, interest, form.data),
+                _("Credit approval recorded. The owner has been notified."), "credit_form", "approve")
+
+
+@bp.post("/interests/<int:interest_id>/disbursements")
+@login_required
+def disburse(interest_id):
+    interest = _interest(interest_id)
+    form = DisbursementForm()
+    return _run(interest, form, lambda: interests.record_disbursement(current_user, interest, form.data),
+                _("Disbursement recorded. The owner has been notified."), "disbursement_form", "disburse")
+
+
+@bp.post("/interests/<int:interest_id>/reject")
+@login_required
+def reject(interest_id):
+    interest = _interest(interest_id)
+    form = RejectForm()
+    reason = {r.value: r for r in RejectionReason}.get(form.reason.data)
+    return _run(interest, form, lambda: interests.reject(current_user, interest, reason=reason,
+                                                         note=form.note.data),
+                _("Credit refusal recorded. The owner has been notified."), "reject_form", "reject")
+
+
+@bp.post("/interests/<int:interest_id>/decline")
+@login_required
+def decline(interest_id):
+    interest = _interest(interest_id)
+    form = DeclineForm()
+    return _run(interest, form, lambda: interests.decline(current_user, interest, reason=form.reason.data),
+                _("Financing interest declined. The institution has been notified."), "decline_form", "decline")
+
+
+@bp.post("/interests/<int:interest_id>/reconfirm")
+@login_required
+def reconfirm(interest_id):
+    interest = _interest(interest_id)
+    form = NoteForm()
+    return _run(interest, form, lambda: interests.reconfirm(current_user, interest),
+                _("Financing interest re-confirmed."), "note_form", "reconfirm")
+
+
+@bp.post("/interests/<int:interest_id>/messages")
+@login_required
+def message(interest_id):
+    interest = _interest(interest_id)
+    form = MessageForm()
+    upload = request.files.get("file")
+    files = [(upload.filename, upload.read())] if upload is not None and upload.filename else []
+    return _run(interest, form, lambda: interests.post_message(current_user, interest, form.body.data, files),
+                _("Message sent."), "message_form", "message")
+
+
+# ---- the owner's side of the need ---------------------------------------------------------------
+@bp.post("/needs/<int:need_id>/close-financed")
+@login_required
+def close_financed(need_id):
+    need = _need(need_id)
+    form = CloseForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(errors=form.errors)
+        interests.close_financed(current_user, need, note=form.note.data, partly=form.partly.data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for text in exc.messages():
+            flash(text, "danger")
+    except InvalidTransition as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Financing need closed as financed. The institutions and followers have been notified."),
+              "success")
+    return redirect(url_for("needs.detail", need_id=need.id))
+
+
+@bp.post("/needs/<int:need_id>/confirm-overfunding")
+@login_required
+def confirm_overfunding(need_id):
+    need = _need(need_id)
+    interests.confirm_overfunding(current_user, need)
+    db.session.commit()
+    flash(_("Disbursements beyond the amount sought are accepted for this need."), "success")
+    return redirect(url_for("needs.detail", need_id=need.id))

@@ -1,0 +1,157 @@
+"""Who may do what with follows and interests, and the scopes that list them.
+
+Part of the permission table (permissions.py merges RULES and SCOPES from here). An
+institution sees only its own organisation's follows and interests, never another's;
+the owner organisation of a need sees every interest in it and how many follow it (not
+who); administrators see everything; experts, the public and unverified accounts nothing.
+"""
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from app.models import FinancingNeed, Follow, Interest, InterestMessage, Organization, Project, Role
+
+
+def _user(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+def _verified(user) -> bool:
+    return user is not None and user.is_verified
+
+
+def _admin(user) -> bool:
+    return _verified(user) and user.role is Role.admin
+
+
+def _institution(user) -> bool:
+    return _verified(user) and user.role is Role.institution
+
+
+def _owner(user) -> bool:
+    return _verified(user) and user.role is Role.owner
+
+
+def _institution_of(user, org_id: int) -> bool:
+    """A verified user of the institution itself."""
+    return _institution(user) and user.org_id == org_id
+
+
+def _owner_of_need(user, need: FinancingNeed) -> bool:
+    return _owner(user) and user.org_id == need.project.org_id
+
+
+# ---- interests --------------------------------------------------------------------
+def _view_interest(user, interest: Interest) -> bool:
+    return (_admin(user) or _institution_of(user, interest.org_id)
+            or _owner_of_need(user, interest.need))
+
+
+def _institution_acts(user, interest: Interest) -> bool:
+    return _institution_of(user, interest.org_id)
+
+
+def _owner_acts(user, interest: Interest) -> bool:
+    return _owner_of_need(user, interest.need)
+
+
+def _either_side(user, interest: Interest) -> bool:
+    """The two parties of the conversation (administrators read it, they do not write)."""
+    return _institution_acts(user, interest) or _owner_acts(user, interest)
+
+
+def _attach_to_message(user, message: InterestMessage) -> bool:
+    """Files go with a message as its author writes it."""
+    return user is not None and message.author_id == user.id and _either_side(user, message.interest)
+
+
+# ---- follows ------------------------------------------------------------------------
+def _view_follow(user, follow: Follow) -> bool:
+    return _admin(user) or _institution_of(user, follow.org_id)
+
+
+# ---- needs, as interests see them ---------------------------------------------------
+def _institution_reads(user, need: FinancingNeed) -> bool:
+    return _institution(user)
+
+
+def _need_owner_or_admin(user, need: FinancingNeed) -> bool:
+    return _admin(user) or _owner_of_need(user, need)
+
+
+def _need_owner(user, need: FinancingNeed) -> bool:
+    return _owner_of_need(user, need)
+
+
+def _admin_only(user, obj) -> bool:
+    return _admin(user)
+
+
+def _lists_interests(user, org: Organization) -> bool:
+    """The menu entry of the interests list: institutions (their own), owners (in their
+    needs), administrators (all)."""
+    return (_admin(user) or _institution(user) or _owner(user)) and user.org_id == org.id
+
+
+def _keeps_interests(user, org: Organization) -> bool:
+    """A verified institution user of `org`: follows needs and keeps its own interests."""
+    return _institution(user) and user.org_id == org.id
+
+
+RULES: dict[tuple[str, type], Callable] = {
+    ("list_interests", Organization): _lists_interests,
+    ("keep_interests", Organization): _keeps_interests,
+    ("view", Interest): _view_interest,
+    ("contact", Interest): _institution_acts,
+    ("start_due_diligence", Interest): _institution_acts,
+    ("approve", Interest): _institution_acts,
+    ("disburse", Interest): _institution_acts,
+    ("withdraw", Interest): _institution_acts,
+    ("reject", Interest): _institution_acts,
+    ("update", Interest): _institution_acts,
+    ("reconfirm", Interest): _institution_acts,
+    ("decline", Interest): _owner_acts,
+    ("message", Interest): _either_side,
+    ("attach", InterestMessage): _attach_to_message,
+    ("view", Follow): _view_follow,
+    ("express", FinancingNeed): _institution_reads,
+    ("follow", FinancingNeed): _institution_reads,
+    ("view_interests", FinancingNeed): _need_owner_or_admin,  # every institution's, on the need page
+    ("count_followers", FinancingNeed): _need_owner_or_admin,
+    ("view_followers", FinancingNeed): _admin_only,  # who follows: administrators only
+    ("close_financed", FinancingNeed): _need_owner,
+    ("confirm_overfunding", FinancingNeed): _need_owner,
+}
+
+
+def visible_interests(user) -> sa.Select:
+    user = _user(user)
+    query = sa.select(Interest)
+    if _admin(user):
+        return query
+    if _institution(user):
+        return query.where(Interest.org_id == user.org_id)
+    if _owner(user):
+        own = (sa.select(FinancingNeed.id).join(FinancingNeed.project)
+               .where(Project.org_id == user.org_id))
+        return query.where(Interest.need_id.in_(own))
+    return query.where(sa.false())
+
+
+def visible_follows(user) -> sa.Select:
+    user = _user(user)
+    query = sa.select(Follow)
+    if _admin(user):
+        return query
+    if _institution(user):
+        return query.where(Follow.org_id == user.org_id)
+    return query.where(sa.false())
+
+
+SCOPES: dict[type, Callable[..., sa.Select]] = {
+    Interest: visible_interests,
+    Follow: visible_follows,
+}
