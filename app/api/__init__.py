@@ -24,8 +24,8 @@ class CityPartnerApi(Api):
 def register_api(app: Flask) -> CityPartnerApi:
     from app.api import auth
     from app.api.editions import bp as editions_bp
-    from app.api.matching import bp as matching_bp
     from app.api.interests import bp as interests_bp
+    from app.api.matching import bp as matching_bp
     from app.api.me import bp as me_bp
     from app.api.needs import bp as needs_bp
     from app.api.projects import bp as projects_bp
