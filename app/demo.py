@@ -31,6 +31,7 @@ from flask_babel import force_locale
 from werkzeug.security import generate_password_hash
 
 from app import reference
+from app.demo_deals import load_deals
 from app.extensions import db
 from app.models import (
     Edition,
@@ -742,6 +743,7 @@ def load_demo() -> bool:
         projects = loader.projects()
         loader.needs(projects)
         loader.editions()
+        load_deals(loader.rng)
         db.session.flush()
     # Demo addresses are not real mailboxes: keep the in-app notifications, drop the e-mails.
     # The publications' notices are written now, without e-mail, instead of by their jobs.

@@ -118,6 +118,8 @@ def _committed_ids(jobs: list[Job]) -> list[int]:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch(session):
+    if session.get_nested_transaction() is not None:  # a savepoint released: wait for the commit
+        return
     jobs = session.info.pop(PENDING, None)
     if not jobs or not has_app_context():
         return

@@ -182,6 +182,16 @@ def test_a_job_in_a_savepoint_that_rolled_back_is_not_run(app, owner, institutio
     assert len(mailbox.to(owner.email)) == 1 and mailbox.to(institution.email) == []
 
 
+def test_a_released_savepoint_does_not_run_the_jobs_before_the_commit(app, owner, institution, mailbox):
+    db.session.commit()
+    notify([owner], "need_approved", PARAMS)
+    with db.session.begin_nested():  # e.g. an insert guarded against a duplicate
+        notify([institution], "need_approved", PARAMS)
+    assert mailbox.messages == [] and {j.status for j in job_rows("mail.send")} == {JobStatus.queued}
+    db.session.commit()
+    assert len(mailbox.to(owner.email)) == 1 and len(mailbox.to(institution.email)) == 1
+
+
 def test_in_process_a_failure_is_recorded_and_the_change_stays(app, owner, admin, mailbox):
     db.session.commit()
     port = app.config["MAIL_PORT"]
