@@ -10,48 +10,30 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from app.models import FinancingNeed, Follow, Interest, InterestMessage, Organization, Project, Role
-
-
-def _user(user):
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user
-
-
-def _verified(user) -> bool:
-    return user is not None and user.is_verified
-
-
-def _admin(user) -> bool:
-    return _verified(user) and user.role is Role.admin
-
-
-def _institution(user) -> bool:
-    return _verified(user) and user.role is Role.institution
-
-
-def _owner(user) -> bool:
-    return _verified(user) and user.role is Role.owner
-
-
-def _institution_of(user, org_id: int) -> bool:
-    """A verified user of the institution itself."""
-    return _institution(user) and user.org_id == org_id
+from app.models import FinancingNeed, Follow, Interest, InterestMessage, Organization, Project
+from app.services.roles import (
+    admin_only,
+    is_admin,
+    is_institution,
+    is_institution_of,
+    is_owner,
+    is_owner_of,
+    signed_in,
+)
 
 
 def _owner_of_need(user, need: FinancingNeed) -> bool:
-    return _owner(user) and user.org_id == need.project.org_id
+    return is_owner_of(user, need.project.org_id)
 
 
 # ---- interests --------------------------------------------------------------------
 def _view_interest(user, interest: Interest) -> bool:
-    return (_admin(user) or _institution_of(user, interest.org_id)
+    return (is_admin(user) or is_institution_of(user, interest.org_id)
             or _owner_of_need(user, interest.need))
 
 
 def _institution_acts(user, interest: Interest) -> bool:
-    return _institution_of(user, interest.org_id)
+    return is_institution_of(user, interest.org_id)
 
 
 def _owner_acts(user, interest: Interest) -> bool:
@@ -70,35 +52,31 @@ def _attach_to_message(user, message: InterestMessage) -> bool:
 
 # ---- follows ------------------------------------------------------------------------
 def _view_follow(user, follow: Follow) -> bool:
-    return _admin(user) or _institution_of(user, follow.org_id)
+    return is_admin(user) or is_institution_of(user, follow.org_id)
 
 
 # ---- needs, as interests see them ---------------------------------------------------
 def _institution_reads(user, need: FinancingNeed) -> bool:
-    return _institution(user)
+    return is_institution(user)
 
 
 def _need_owner_or_admin(user, need: FinancingNeed) -> bool:
-    return _admin(user) or _owner_of_need(user, need)
+    return is_admin(user) or _owner_of_need(user, need)
 
 
 def _need_owner(user, need: FinancingNeed) -> bool:
     return _owner_of_need(user, need)
 
 
-def _admin_only(user, obj) -> bool:
-    return _admin(user)
-
-
 def _lists_interests(user, org: Organization) -> bool:
     """The menu entry of the interests list: institutions (their own), owners (in their
     needs), administrators (all)."""
-    return (_admin(user) or _institution(user) or _owner(user)) and user.org_id == org.id
+    return (is_admin(user) or is_institution(user) or is_owner(user)) and user.org_id == org.id
 
 
 def _keeps_interests(user, org: Organization) -> bool:
     """A verified institution user of `org`: follows needs and keeps its own interests."""
-    return _institution(user) and user.org_id == org.id
+    return is_institution(user) and user.org_id == org.id
 
 
 RULES: dict[tuple[str, type], Callable] = {
@@ -121,20 +99,20 @@ RULES: dict[tuple[str, type], Callable] = {
     ("follow", FinancingNeed): _institution_reads,
     ("view_interests", FinancingNeed): _need_owner_or_admin,  # every institution's, on the need page
     ("count_followers", FinancingNeed): _need_owner_or_admin,
-    ("view_followers", FinancingNeed): _admin_only,  # who follows: administrators only
+    ("view_followers", FinancingNeed): admin_only,  # who follows: administrators only
     ("close_financed", FinancingNeed): _need_owner,
     ("confirm_overfunding", FinancingNeed): _need_owner,
 }
 
 
 def visible_interests(user) -> sa.Select:
-    user = _user(user)
+    user = signed_in(user)
     query = sa.select(Interest)
-    if _admin(user):
+    if is_admin(user):
         return query
-    if _institution(user):
+    if is_institution(user):
         return query.where(Interest.org_id == user.org_id)
-    if _owner(user):
+    if is_owner(user):
         own = (sa.select(FinancingNeed.id).join(FinancingNeed.project)
                .where(Project.org_id == user.org_id))
         return query.where(Interest.need_id.in_(own))
@@ -142,11 +120,11 @@ def visible_interests(user) -> sa.Select:
 
 
 def visible_follows(user) -> sa.Select:
-    user = _user(user)
+    user = signed_in(user)
     query = sa.select(Follow)
-    if _admin(user):
+    if is_admin(user):
         return query
-    if _institution(user):
+    if is_institution(user):
         return query.where(Follow.org_id == user.org_id)
     return query.where(sa.false())
 

@@ -37,44 +37,24 @@ from app.models import (
 from app.reference import OrgKind
 from app.services import interest_rules
 from app.services.errors import InvalidTransition, NotAllowed, NotFound
+from app.services.roles import (
+    admin_only,
+    is_admin,
+    is_institution,
+    is_owner,
+    is_owner_of,
+    signed_in,
+    verified,
+)
 from app.services.state_gates import STATES
 
 # Needs that financial institutions and experts see: those on a published list.
 PUBLIC_NEED_STATUSES = frozenset({NeedStatus.listed})
 
 
-def _user(user) -> User | None:
-    """Anonymous users (Flask-Login's AnonymousUserMixin) count as None."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user
-
-
-def _verified(user) -> bool:
-    return user is not None and user.is_verified
-
-
-def is_admin(user) -> bool:
-    user = _user(user)
-    return _verified(user) and user.role is Role.admin
-
-
-def _is_owner(user) -> bool:
-    return _verified(user) and user.role is Role.owner
-
-
 def _member_of(user, org_id: int) -> bool:
     """Belongs to the organisation, verified or not: grants the organisation record only."""
     return user is not None and user.org_id == org_id
-
-
-def _same_org(user, org_id: int) -> bool:
-    """A verified member: the only kind that reads what its organisation holds."""
-    return _verified(user) and user.org_id == org_id
-
-
-def _is_owner_of(user, org_id: int) -> bool:
-    return _same_org(user, org_id) and user.role is Role.owner
 
 
 def _reads_lists(user) -> bool:
@@ -83,39 +63,39 @@ def _reads_lists(user) -> bool:
 
 # ---- projects ---------------------------------------------------------------
 def _view_project(user, project: Project) -> bool:
-    if is_admin(user) or _is_owner_of(user, project.org_id):
+    if is_admin(user) or is_owner_of(user, project.org_id):
         return True
     return _reads_lists(user) and any(n.status in PUBLIC_NEED_STATUSES for n in project.needs)
 
 
 def _create_project(user, org: Organization) -> bool:
-    return _is_owner_of(user, org.id)
+    return is_owner_of(user, org.id)
 
 
 def _edit_project(user, project: Project) -> bool:
-    return _is_owner_of(user, project.org_id)
+    return is_owner_of(user, project.org_id)
 
 
 # ---- needs --------------------------------------------------------------------
 def _view_need(user, need: FinancingNeed) -> bool:
-    if is_admin(user) or _is_owner_of(user, need.project.org_id):
+    if is_admin(user) or is_owner_of(user, need.project.org_id):
         return True
     return _reads_lists(user) and need.status in PUBLIC_NEED_STATUSES
 
 
 def _view_need_contact(user, need: FinancingNeed) -> bool:
-    if is_admin(user) or _is_owner_of(user, need.project.org_id):
+    if is_admin(user) or is_owner_of(user, need.project.org_id):
         return True
     return _reads_lists(user) and user.is_verified and need.status in PUBLIC_NEED_STATUSES
 
 
 def _owner_acts(user, need: FinancingNeed) -> bool:
-    return _is_owner_of(user, need.project.org_id)
+    return is_owner_of(user, need.project.org_id)
 
 
 def _view_need_history(user, need: FinancingNeed) -> bool:
     """The review history (reviewers' names and comments) is between owner and admins."""
-    return is_admin(user) or _is_owner_of(user, need.project.org_id)
+    return is_admin(user) or is_owner_of(user, need.project.org_id)
 
 
 def _review_need(user, need: FinancingNeed) -> bool:
@@ -152,8 +132,6 @@ def _attach_to_need(user, need: FinancingNeed) -> bool:
 
 
 # ---- organisations, users, audit -------------------------------------------------
-def _admin_only(user, obj) -> bool:
-    return is_admin(user)
 
 
 def _view_org(user, org: Organization) -> bool:
@@ -166,17 +144,17 @@ def _view_org(user, org: Organization) -> bool:
 def _sees_all_needs(user, org: Organization) -> bool:
     """Lists of projects count every need of each project for their owners and admins
     (others see listed needs only, so a count would say little)."""
-    return is_admin(user) or _is_owner_of(user, org.id)
+    return is_admin(user) or is_owner_of(user, org.id)
 
 
 def _works_on_projects(user, org: Organization) -> bool:
     """Prepares projects and needs as a member of `org` (the owner's dashboard and menu)."""
-    return _is_owner_of(user, org.id)
+    return is_owner_of(user, org.id)
 
 
 def _saves_searches(user, target: User) -> bool:
     """The home page counts the saved searches of a verified institution's own account."""
-    return _verified(user) and user.role is Role.institution and target.id == user.id
+    return verified(user) and user.role is Role.institution and target.id == user.id
 
 
 def _appoint_admin(user, org: Organization) -> bool:
@@ -193,7 +171,7 @@ def _approve_user(user, target: User) -> bool:
 
 def _create_token(user, target: User) -> bool:
     """A token reads the API as its user: only verified users get one, for themselves."""
-    return _verified(user) and target.id == user.id
+    return verified(user) and target.id == user.id
 
 
 # ---- list editions -------------------------------------------------------------------
@@ -210,30 +188,28 @@ def _view_item_contact(user, item: EditionItem) -> bool:
         return True
     if _reads_lists(user):
         return user.is_verified
-    return _is_owner_of(user, item.need.project.org_id)
+    return is_owner_of(user, item.need.project.org_id)
 
 
 # ---- preference profiles, matching and invitations (定向推送) ---------------------------------
-def _is_institution(user) -> bool:
-    return _verified(user) and user.role is Role.institution
 
 
 def _keeps_preferences(user, org: Organization) -> bool:
     """Any verified user of an institution keeps its profile and reads its recommendations."""
-    return _is_institution(user) and user.org_id == org.id
+    return is_institution(user) and user.org_id == org.id
 
 
 def _matches_institutions(user, need: FinancingNeed) -> bool:
     """可能感兴趣的机构 and 定向推送: the need's owner and admins, never institutions."""
-    return is_admin(user) or _is_owner_of(user, need.project.org_id)
+    return is_admin(user) or is_owner_of(user, need.project.org_id)
 
 
 def _view_invitation(user, invitation: Invitation) -> bool:
     if is_admin(user):
         return True
-    if _is_institution(user):
+    if is_institution(user):
         return user.org_id == invitation.org_id
-    return _is_owner_of(user, invitation.need.project.org_id)
+    return is_owner_of(user, invitation.need.project.org_id)
 
 
 def _approve_publication(user, edition: Edition) -> bool:
@@ -248,7 +224,7 @@ def _see_search(user, search: SavedSearch) -> bool:
 def _own_search(user, search: SavedSearch) -> bool:
     # Publications are announced to verified readers only (editions._readers), so a
     # search saved before verification would never be told of a match.
-    return _see_search(user, search) and _reads_lists(user) and _verified(user)
+    return _see_search(user, search) and _reads_lists(user) and verified(user)
 
 
 RULES: dict[tuple[str, type], Callable] = {
@@ -270,28 +246,28 @@ RULES: dict[tuple[str, type], Callable] = {
     ("view", Attachment): _view_attachment,
     ("delete", Attachment): _delete_attachment,
     ("view", Organization): _view_org,
-    ("verify", Organization): _admin_only,
+    ("verify", Organization): admin_only,
     ("appoint_admin", Organization): _appoint_admin,
     # Questions a page asks of the user's own organisation (current_user.org) to decide
     # what to show: menus, dashboards, list columns.
     ("list_projects", Organization): _sees_all_needs,
     ("count_needs", Organization): _sees_all_needs,
     ("prepare_projects", Organization): _works_on_projects,
-    ("review_needs", Organization): _admin_only,
-    ("oversee", Organization): _admin_only,  # sees every organisation's projects and their owners
-    ("verify", User): _admin_only,
+    ("review_needs", Organization): admin_only,
+    ("oversee", Organization): admin_only,  # sees every organisation's projects and their owners
+    ("verify", User): admin_only,
     ("approve", User): _approve_user,
     ("create_token", User): _create_token,
     ("save_searches", User): _saves_searches,
     ("deactivate", User): lambda user, target: is_admin(user) and target.id != user.id,
-    ("view", AuditEntry): _admin_only,
+    ("view", AuditEntry): admin_only,
     ("view", Edition): _view_edition,
-    ("compile", Edition): _admin_only,
-    ("edit", Edition): _admin_only,
-    ("request_publication", Edition): _admin_only,
+    ("compile", Edition): admin_only,
+    ("edit", Edition): admin_only,
+    ("request_publication", Edition): admin_only,
     ("approve_publication", Edition): _approve_publication,
-    ("publish", Edition): _admin_only,
-    ("correct", Edition): _admin_only,
+    ("publish", Edition): admin_only,
+    ("correct", Edition): admin_only,
     ("view_contact", EditionItem): _view_item_contact,
     ("view", SavedSearch): _see_search,  # another user's saved search answers 404
     ("create", SavedSearch): _own_search,
@@ -300,8 +276,8 @@ RULES: dict[tuple[str, type], Callable] = {
     ("match_institutions", FinancingNeed): _matches_institutions,
     ("invite", FinancingNeed): _matches_institutions,
     ("view", Invitation): _view_invitation,
-    ("view", Job): _admin_only,  # the jobs page, /admin/jobs
-    ("retry", Job): _admin_only,
+    ("view", Job): admin_only,  # the jobs page, /admin/jobs
+    ("retry", Job): admin_only,
     **interest_rules.RULES,  # follows and interests (interest_rules.py)
 }
 
@@ -320,7 +296,7 @@ def _in_state(action: str, obj) -> bool:
 
 def can(user, action: str, obj) -> bool:
     """May `user` do `action` to `obj` now? Unknown pairs are refused."""
-    return bool(_rule(action, obj)(_user(user), obj)) and _in_state(action, obj)
+    return bool(_rule(action, obj)(signed_in(user), obj)) and _in_state(action, obj)
 
 
 def require(user, action: str, obj) -> None:
@@ -330,7 +306,7 @@ def require(user, action: str, obj) -> None:
         return
     if action == "view" or (("view", type(obj)) in RULES and not can(user, "view", obj)):
         raise NotFound()
-    if _rule(action, obj)(_user(user), obj):
+    if _rule(action, obj)(signed_in(user), obj):
         raise InvalidTransition()
     raise NotAllowed()
 
@@ -342,11 +318,11 @@ def require_admin(user) -> None:
 
 # ---- scoping: the lists a user sees ----------------------------------------------
 def visible_projects(user) -> sa.Select:
-    user = _user(user)
+    user = signed_in(user)
     query = sa.select(Project)
     if is_admin(user):
         return query
-    if _is_owner(user):
+    if is_owner(user):
         return query.where(Project.org_id == user.org_id)
     if _reads_lists(user):
         public = sa.select(FinancingNeed.id).where(
@@ -361,11 +337,11 @@ def visible_needs(user) -> sa.Select:
     """Only an owner's scope joins the project (its organisation's); the others read the need
     table alone, so that their counts are read from its indexes. A filter on the project's
     columns joins it (services/search/needs.py)."""
-    user = _user(user)
+    user = signed_in(user)
     query = sa.select(FinancingNeed)
     if is_admin(user):
         return query
-    if _is_owner(user):
+    if is_owner(user):
         return query.join(FinancingNeed.project).where(Project.org_id == user.org_id)
     if _reads_lists(user):
         return query.where(FinancingNeed.status.in_(PUBLIC_NEED_STATUSES))
@@ -382,7 +358,7 @@ def visible_editions(user) -> sa.Select:
 
 def visible_saved_searches(user) -> sa.Select:
     """A saved search is its user's own: nobody else lists it, administrators included."""
-    user = _user(user)
+    user = signed_in(user)
     if user is None:
         return sa.select(SavedSearch).where(sa.false())
     return sa.select(SavedSearch).where(SavedSearch.user_id == user.id)
@@ -391,13 +367,13 @@ def visible_saved_searches(user) -> sa.Select:
 def visible_invitations(user) -> sa.Select:
     """定向推送: an institution's users list those sent to it; an owner those on its own
     needs; admins all."""
-    user = _user(user)
+    user = signed_in(user)
     query = sa.select(Invitation)
     if is_admin(user):
         return query
-    if _is_institution(user):
+    if is_institution(user):
         return query.where(Invitation.org_id == user.org_id)
-    if _is_owner(user):
+    if is_owner(user):
         owned = sa.select(FinancingNeed.id).join(FinancingNeed.project).where(Project.org_id == user.org_id)
         return query.where(Invitation.need_id.in_(owned))
     return query.where(sa.false())
@@ -426,10 +402,10 @@ def audience(user) -> str:
     (anonymous visitors) is one audience; a signed-in user's rules read the role and the
     verification, and an owner's also its organisation (contacts of its own items). A rule
     on editions that reads anything else of the user must add it here."""
-    user = _user(user)
+    user = signed_in(user)
     if user is None:
         return "public"
-    verified = "verified" if _verified(user) else "unverified"
+    state = "verified" if verified(user) else "unverified"
     if user.role is Role.owner:
-        return f"owner:{verified}:{user.org_id}"
-    return f"{user.role.value}:{verified}"
+        return f"owner:{state}:{user.org_id}"
+    return f"{user.role.value}:{state}"
