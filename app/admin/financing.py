@@ -6,7 +6,7 @@ import io
 from flask import render_template, request, send_file
 
 from app.admin import bp
-from app.models import RejectionReason
+from app.models import EXIT_STATUSES, PIPELINE_STAGES, RejectionReason
 from app.pagination import paginate
 from app.reference import district_choices
 from app.services.formatting import today
@@ -55,7 +55,7 @@ def financing_coverage():
     page = paginate(query)
     return render_template("admin/financing_coverage.html", page=page, figures=coverage.coverage_of(page.items), unanswered=unanswered, days=days,
                            days_error=days_error, district=district, district_choices=district_choices(),
-                           stages=coverage.STAGES, exits=coverage.EXITS)
+                           stages=PIPELINE_STAGES, exits=EXIT_STATUSES)
 
 
 @bp.get("/financing/refusals")

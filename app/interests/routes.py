@@ -129,7 +129,7 @@ def render_interest(interest: Interest, *, status: int = 200, **forms):
     unread = interests.unread_count(current_user, interest)
     page = render_template("interests/detail.html", interest=interest, need=interest.need,
                            timeline=timeline(interest), messages=messages, unread=unread,
-                           coverage=interests.coverage(interest.need)
+                           coverage=interests.money_raised(interest.need)
                            if can(current_user, "view_interests", interest.need) else None,
                            action_label=audit.action_label, **defaults)
     return page, status

@@ -15,8 +15,11 @@ from app.models.edition import (
 )
 from app.models.interest import (
     CLOSED_INTEREST_STATUSES,
+    CREDITED_INTEREST_STATUSES,
+    EXIT_STATUSES,
     INTEREST_TRANSITIONS,
     LIVE_INTEREST_STATUSES,
+    PIPELINE_STAGES,
     Disbursement,
     Follow,
     Interest,
@@ -71,7 +74,8 @@ __all__ = [
     "EditionItem", "EditionItemInstrument", "EditionStatus", "ItemMarker", "SavedSearch",
     "TRANSITIONS",
     "JOB_TRANSITIONS", "Job", "JobStatus",
-    "CLOSED_INTEREST_STATUSES", "INTEREST_TRANSITIONS", "LIVE_INTEREST_STATUSES", "Disbursement",
+    "CLOSED_INTEREST_STATUSES", "CREDITED_INTEREST_STATUSES", "EXIT_STATUSES",
+    "PIPELINE_STAGES", "INTEREST_TRANSITIONS", "LIVE_INTEREST_STATUSES", "Disbursement",
     "Follow", "Interest", "InterestMessage", "InterestStatus", "Invitation", "MessageSide",
     "PreferenceProfile", "RejectionReason",
 ]

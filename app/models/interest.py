@@ -49,11 +49,14 @@ INTEREST_TRANSITIONS = {
 
 # One live interest per institution per need (a partial unique index holds it); after an
 # exit the institution may express a new one.
-LIVE_INTEREST_STATUSES = frozenset({
-    InterestStatus.submitted, InterestStatus.contacted, InterestStatus.due_diligence,
-    InterestStatus.approved, InterestStatus.funded,
-})
-CLOSED_INTEREST_STATUSES = frozenset(set(InterestStatus) - LIVE_INTEREST_STATUSES)
+# The pipeline in its order and its exits, as tables and boards show them.
+PIPELINE_STAGES = (InterestStatus.submitted, InterestStatus.contacted, InterestStatus.due_diligence,
+                   InterestStatus.approved, InterestStatus.funded)
+EXIT_STATUSES = (InterestStatus.declined, InterestStatus.withdrawn, InterestStatus.rejected)
+LIVE_INTEREST_STATUSES = frozenset(PIPELINE_STAGES)
+CLOSED_INTEREST_STATUSES = frozenset(EXIT_STATUSES)
+# The interests that hold a credit (授信): approved, and funded on it.
+CREDITED_INTEREST_STATUSES = frozenset({InterestStatus.approved, InterestStatus.funded})
 _LIVE_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in InterestStatus
                                                if s in LIVE_INTEREST_STATUSES))
 

@@ -299,7 +299,7 @@ def test_no_over_funding_without_the_owners_confirmation(institution, other_bank
         interests.confirm_overfunding(institution, need)
     interests.confirm_overfunding(owner, need)
     interests.record_disbursement(other_bank, b, {"amount": Decimal("0.01"), "disbursed_on": today()})
-    assert interests.coverage(need)["disbursed"] == Decimal("50000.01")
+    assert interests.money_raised(need)["disbursed"] == Decimal("50000.01")
 
 
 def test_a_disbursement_dated_before_the_credit_or_ahead_is_refused(institution, need):

@@ -5,7 +5,7 @@ Every function takes the acting user first, asks permissions (require) and chang
 statuses through workflow.move only; the caller commits.
 """
 
-from app.services.interests.closing import close_financed, confirm_overfunding, coverage, need_closed
+from app.services.interests.closing import close_financed, confirm_overfunding, money_raised, need_closed
 from app.services.interests.follows import (
     follow,
     follower_count,
@@ -36,7 +36,7 @@ from app.services.interests.pipeline import (
 )
 
 __all__ = [
-    "close_financed", "confirm_overfunding", "coverage", "need_closed",
+    "close_financed", "confirm_overfunding", "money_raised", "need_closed",
     "follow", "follower_count", "followers", "is_following", "tell_followers",
     "tell_followers_of_correction", "unfollow",
     "OFFER_FIELDS", "RECONFIRM_FIELDS", "express_interest", "live_interest", "material_change",

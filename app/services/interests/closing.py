@@ -17,7 +17,7 @@ from app.services.validation import Errors
 from app.services.workflow import move
 
 
-def coverage(need: FinancingNeed) -> dict:
+def money_raised(need: FinancingNeed) -> dict:
     """The credit approved and the amount disbursed by all institutions, against the amount sought."""
     return {"credited": common.credited_total(need.id), "disbursed": common.disbursed_total(need.id),
             "amount": need.amount, "open": need.amount_open}

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import FinancingNeed, Interest, Role, User
+from app.models import CREDITED_INTEREST_STATUSES, FinancingNeed, Interest, Role, User
 from app.models.base import ZERO
 from app.services import formatting
 from app.services.errors import InvalidTransition
@@ -74,7 +74,7 @@ def disbursed_total(need_id: int) -> Decimal:
 def credited_total(need_id: int) -> Decimal:
     """The credit (授信) of the live approved and funded interests."""
     total = db.session.scalar(sa.select(sa.func.sum(Interest.credit_amount)).where(
-        Interest.need_id == need_id, Interest.status.in_(("approved", "funded"))))
+        Interest.need_id == need_id, Interest.status.in_(CREDITED_INTEREST_STATUSES)))
     return Decimal(str(total)) if total is not None else ZERO
 
 

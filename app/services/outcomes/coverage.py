@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import (
+    EXIT_STATUSES,
     FinancingNeed,
     Follow,
     Interest,
@@ -23,11 +24,6 @@ from app.models import (
 )
 from app.models.base import ZERO, utcnow
 from app.services.outcomes.figures import listed_needs
-
-# The stages shown as columns of the coverage table, in pipeline order.
-STAGES = (InterestStatus.submitted, InterestStatus.contacted, InterestStatus.due_diligence,
-          InterestStatus.approved, InterestStatus.funded)
-EXITS = (InterestStatus.declined, InterestStatus.withdrawn, InterestStatus.rejected)
 
 
 def unanswered_after_days() -> int:
@@ -63,7 +59,7 @@ class Coverage:
 
     @property
     def ended(self) -> int:
-        return sum(self.by_status.get(s, 0) for s in EXITS)
+        return sum(self.by_status.get(s, 0) for s in EXIT_STATUSES)
 
 
 def coverage_of(needs: list[FinancingNeed]) -> dict[int, Coverage]:

@@ -23,19 +23,17 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
+    CREDITED_INTEREST_STATUSES,
     PUBLIC_EDITION_STATUSES,
     Edition,
     EditionItem,
     FinancingNeed,
     Follow,
     Interest,
-    InterestStatus,
     Organization,
     Project,
 )
 from app.models.base import ZERO
-
-CREDIT_HELD = (InterestStatus.approved, InterestStatus.funded)
 
 
 def listed_needs(edition_id: int | None = None) -> sa.Subquery:
@@ -53,7 +51,7 @@ def listed_needs(edition_id: int | None = None) -> sa.Subquery:
 
 def _per_need() -> sa.Subquery:
     """One row per need that has interests: its institutions' furthest steps and sums."""
-    credited = Interest.status.in_(CREDIT_HELD)
+    credited = Interest.status.in_(CREDITED_INTEREST_STATUSES)
     return (sa.select(
         Interest.need_id,
         sa.func.count(Interest.id).label("interests"),
@@ -232,7 +230,7 @@ def by_interest_dimension(dimension: str, edition_id: int | None = None) -> dict
     """{key: SideFigures} of the interests in listed needs grouped by `dimension`."""
     key = INTEREST_DIMENSIONS[dimension]
     listed = listed_needs(edition_id)
-    credited = Interest.status.in_(CREDIT_HELD)
+    credited = Interest.status.in_(CREDITED_INTEREST_STATUSES)
     rows = db.session.execute(
         sa.select(key.label("key"),
                   sa.func.count(sa.distinct(Interest.need_id)).label("needs"),

@@ -87,35 +87,25 @@ def outcomes_xlsx(dimension: str) -> bytes:
         Column("disbursed_amount", _("Disbursed (10k yuan)"), "money", 16),
     )
 
-    def need_row(label, figs):
-        return {"label": label, "listed": figs.listed, "listed_amount": figs.listed_amount,
-                "followed": figs.followed, "interested": figs.interested, "contacted": figs.contacted,
-                "contact_rate": figs.contact_rate, "credited": figs.credited,
-                "credit_amount": figs.credit_amount, "credit_rate": figs.credit_rate,
-                "funded": figs.funded, "disbursed_amount": figs.disbursed_amount}
+    side_cols = (
+        Column("label", str(DIMENSIONS.get(dimension, "")), "text", 28),
+        Column("needs", _("Needs"), "int", 10),
+        Column("interests", _("Interests"), "int", 10),
+        Column("contacted", _("Contacted"), "int", 10),
+        Column("credited", _("Credit approved"), "int", 10),
+        Column("credit_amount", _("Credit (10k yuan)"), "money", 16),
+        Column("funded", _("Disbursed"), "int", 10),
+        Column("disbursed_amount", _("Disbursed (10k yuan)"), "money", 16),
+    )
+    cols = need_cols if dimension in NEED_SIDE else side_cols
 
-    rows = breakdown(dimension)
+    def row(label, figs):  # every column but the label is the figure of the same name
+        return {"label": label, **{c.key: getattr(figs, c.key) for c in cols[1:]}}
+
+    body = [row(r.label, r.figures) for r in breakdown(dimension)]
     if dimension in NEED_SIDE:
-        body = [need_row(r.label, r.figures) for r in rows] + [need_row(_("Total"), total)]
-        write_table(ws, need_cols, body, title=_("Financing outcomes by %(dimension)s",
-                                                 dimension=DIMENSIONS[dimension]))
-    else:
-        side_cols = (
-            Column("label", str(DIMENSIONS[dimension]), "text", 28),
-            Column("needs", _("Needs"), "int", 10),
-            Column("interests", _("Interests"), "int", 10),
-            Column("contacted", _("Contacted"), "int", 10),
-            Column("credited", _("Credit approved"), "int", 10),
-            Column("credit_amount", _("Credit (10k yuan)"), "money", 16),
-            Column("funded", _("Disbursed"), "int", 10),
-            Column("disbursed_amount", _("Disbursed (10k yuan)"), "money", 16),
-        )
-        body = [{"label": r.label, "needs": r.figures.needs, "interests": r.figures.interests,
-                 "contacted": r.figures.contacted, "credited": r.figures.credited,
-                 "credit_amount": r.figures.credit_amount, "funded": r.figures.funded,
-                 "disbursed_amount": r.figures.disbursed_amount} for r in rows]
-        write_table(ws, side_cols, body, title=_("Financing outcomes by %(dimension)s",
-                                                 dimension=DIMENSIONS[dimension]))
+        body.append(row(_("Total"), total))
+    write_table(ws, cols, body, title=_("Financing outcomes by %(dimension)s", dimension=DIMENSIONS[dimension]))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
