@@ -93,3 +93,39 @@ def test_disbursing_expressing_and_closing_at_once(app, owner, institution):
     saved_expressions = [k for k in ("third1", "third2") if outcomes[k] == "saved"]
     assert len(rows) == (1 if saved_expressions else 0)
     assert db.session.get(FinancingNeed, ids["need"]).status is NeedStatus.financed
+
+
+def test_two_institutions_express_interest_while_the_owner_closes(app, owner, institution):
+    need = factories.make_need(org=owner.org, status=NeedStatus.listed, amount=Decimal("50000.00"),
+                               funds_secured=Decimal("0"))
+    factories.make_interest(need, institution, status=InterestStatus.approved,
+                            credit_amount=Decimal("50000.00"), credit_date=formatting.today())
+    banks = {key: factories.make_user(factories.make_org(OrgKind.bank), email=f"{key}@test.cn")
+             for key in ("b", "c")}
+    db.session.commit()
+    ids = {"need": need.id, "owner": owner.id, "version": need.version,
+           **{key: user.id for key, user in banks.items()}}
+
+    def express(key):
+        def work():
+            interests.express_interest(db.session.get(User, ids[key]), db.session.get(FinancingNeed, ids["need"]),
+                                       factories.interest_data(amount=Decimal("20000.00")))
+        return work
+
+    def close():
+        interests.close_financed(db.session.get(User, ids["owner"]), db.session.get(FinancingNeed, ids["need"]))
+
+    outcomes = _run_together(app, {"b": express("b"), "c": express("c"), "close": close})
+    assert outcomes["close"] == "saved", outcomes
+    for key in ("b", "c"):  # before the closing, or refused after it: nothing else
+        assert outcomes[key] == "saved" or type(outcomes[key]).__name__ == "InvalidTransition", outcomes
+    db.session.expire_all()
+    closed = db.session.get(FinancingNeed, ids["need"])
+    assert closed.status is NeedStatus.financed
+    assert closed.amount == Decimal("50000.00")
+    assert closed.version == ids["version"] + 1  # the closing's own change, nobody else's lost
+    for key in ("b", "c"):
+        org_id = db.session.get(User, ids[key]).org_id
+        rows = db.session.scalars(sa.select(Interest).where(Interest.org_id == org_id)).all()
+        assert len(rows) == (1 if outcomes[key] == "saved" else 0)
+        assert all(r.amount == Decimal("20000.00") for r in rows)
