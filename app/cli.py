@@ -118,7 +118,10 @@ def register(app: Flask) -> None:
 
     @jobs.command("worker")
     @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
-    def jobs_worker(burst):
+    @click.option("--max-jobs", type=click.IntRange(min=1), default=None,
+                  help="Stop after this many jobs, for the supervisor to start a fresh process "
+                       "(the PDF compiler keeps its layouts in memory).")
+    def jobs_worker(burst, max_jobs):
         """Run the jobs of the queue, in this app's context (needs REDIS_URL)."""
         from flask import current_app
         from rq import SimpleWorker
@@ -136,7 +139,7 @@ def register(app: Flask) -> None:
         if released:
             click.echo(f"{len(released)} interrupted job(s) released")
         worker = SimpleWorker([queue], connection=queue.connection)
-        worker.work(burst=burst, with_scheduler=True)
+        worker.work(burst=burst, with_scheduler=True, max_jobs=max_jobs)
 
     @jobs.command("requeue")
     @click.option("--older-than", default=600, show_default=True, help="Seconds a job has waited.")

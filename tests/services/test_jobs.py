@@ -76,7 +76,7 @@ def run_worker(app, rq_redis):
     """run_worker(mail_port=...) runs `flask jobs worker --burst` until the queue is empty, as
     a separate process on the test's database, and returns its output."""
 
-    def _run(mail_port=None):
+    def _run(mail_port=None, *options):
         env = {
             **os.environ,
             "FLASK_APP": "wsgi.py", "FLASK_CONFIG": "development",
@@ -88,7 +88,7 @@ def run_worker(app, rq_redis):
         env.pop("JOB_REDIS_URL", None)
         if not env["MAIL_SERVER"]:
             env.pop("MAIL_SERVER")
-        done = subprocess.run([sys.executable, "-m", "flask", "jobs", "worker", "--burst"], cwd=ROOT, env=env,
+        done = subprocess.run([sys.executable, "-m", "flask", "jobs", "worker", "--burst", *options], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr[-3000:]
         db.session.expire_all()
@@ -134,6 +134,21 @@ def test_with_rq_a_failing_job_is_retried_then_failed_and_an_admin_retry_runs_it
     [job] = job_rows("mail.send")
     assert (job.status, job.attempts, job.error) == (JobStatus.done, 1, None)
     assert len(mailbox.to(owner.email)) == 1
+
+
+def test_with_rq_a_worker_with_max_jobs_stops_after_that_many(app, owner, institution, mailbox, run_worker):
+    db.session.commit()
+    notify([owner], "need_approved", PARAMS)
+    notify([institution], "need_approved", PARAMS)
+    db.session.commit()
+
+    run_worker(None, "--max-jobs", "1")
+
+    assert sorted(j.status.value for j in job_rows("mail.send")) == ["done", "queued"]
+    assert len(mailbox.messages) == 1
+    run_worker()  # the next process takes the rest
+    assert [j.status for j in job_rows("mail.send")] == [JobStatus.done, JobStatus.done]
+    assert len(mailbox.messages) == 2
 
 
 def test_with_rq_nothing_is_queued_for_a_rolled_back_change(app, owner, rq_redis):
