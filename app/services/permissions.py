@@ -181,7 +181,8 @@ def _view_edition(user, edition: Edition) -> bool:
 
 def _view_item_contact(user, item: EditionItem) -> bool:
     """Contacts of an edition item: admins, verified institution users and experts,
-    and the owner organisation of the need itself; never the public."""
+    and the owner organisation of the need itself; never the public. It reads of the
+    item only its edition and its need's owner (editions.selection counts on it)."""
     if not _view_edition(user, item.edition):
         return False
     if is_admin(user):

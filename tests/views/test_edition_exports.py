@@ -173,3 +173,18 @@ def test_an_oversized_selection_is_refused_with_the_filters_kept(client, monkeyp
     assert response.location.endswith(f"/editions/2026-6?district={JINJIANG}")
     page = client.get(response.location).get_data(as_text=True)
     assert "本次筛选结果共2项，请缩小筛选范围至1项以内" in page
+
+
+def test_an_owner_gets_the_contacts_of_a_selection_only_when_all_of_it_is_its_own(client, admin, owner, other_owner):
+    for org, name, district in ((owner.org, "锦江区城市更新项目", JINJIANG), (other_owner.org, "武侯区地下综合管廊工程", WUHOU)):
+        project = factories.make_project(org=org, name=name, district_code=district)
+        factories.make_need(project, status=NeedStatus.approved, instruments=[Instrument.project_loan], **READY)
+    editions.publish_edition(editions.open_draft(2026, 6, by=admin), by=admin)
+    db.session.commit()
+    login(client, owner)
+
+    assert "selection-contacts" in client.get(f"/editions/2026-6?district={JINJIANG}").get_data(as_text=True)
+    assert client.get(f"/editions/2026-6/selection-contacts.xlsx?district={JINJIANG}").status_code == 200
+    assert "selection-contacts" not in client.get("/editions/2026-6").get_data(as_text=True)
+    assert client.get("/editions/2026-6/selection-contacts.xlsx").status_code == 403
+    assert client.get(f"/editions/2026-6/selection-contacts.xlsx?district={WUHOU}").status_code == 403
