@@ -23,7 +23,7 @@ from app.reference import INSTITUTION_KINDS, Instrument
 from app.services import interests
 from app.services.formatting import TZ
 from app.services.outcomes import figures
-from app.services.outcomes.workdays import add_workdays, is_workday
+from app.services.outcomes.workdays import add_workdays, is_workday, workdays_between
 
 PRODUCTS = {
     Instrument.project_loan: "固定资产贷款", Instrument.syndicated_loan: "银团贷款",
@@ -51,6 +51,7 @@ PLAN = ("submitted", "contacted", "due_diligence", "approved", "funded", "contac
 STEPS = (("express", (2, 15)), ("contact", (1, 5)), ("answer", (1, 2)), ("due_diligence", (3, 8)),
          ("approve", (15, 30)), ("first_tranche", (10, 20)), ("second_tranche", (20, 40)))
 EXITS = {"declined": ("express", (3, 8)), "withdrawn": ("express", (10, 20)), "rejected": ("answer", (5, 15))}
+CLOCK_SEED = 4754  # the calendar draws from a generator of its own
 
 
 def _first(users, role=None) -> User | None:
@@ -70,38 +71,44 @@ def _office_hours(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(minutes // 60, minutes % 60), TZ).astimezone(UTC)
 
 
-def _at_work(moment: datetime) -> datetime:
-    """The latest moment of office hours at or before `moment` (ordered moments stay in order)."""
-    local = moment.astimezone(TZ)
-    day = local.date()
-    if is_workday(day) and local.time() >= OPENS:
-        return moment if local.time() <= CLOSES else datetime.combine(day, CLOSES, TZ).astimezone(UTC)
-    day -= timedelta(days=1)
+def _last_workday_before(now: datetime) -> date:
+    day = _local_day(now) - timedelta(days=1)
     while not is_workday(day):
         day -= timedelta(days=1)
-    return datetime.combine(day, CLOSES, TZ).astimezone(UTC)
+    return day
 
 
-def _later(moment: datetime, days: tuple[int, int], rng: random.Random) -> datetime:
-    return _office_hours(add_workdays(moment.astimezone(TZ).date(), rng.randint(*days)), rng)
+def _chain(stage: str) -> list[tuple[str, tuple[int, int]]]:
+    """The steps of a deal that goes as far as `stage`, each with its gap in working days."""
+    if stage in EXITS:
+        after, days = EXITS[stage]
+        names = [name for name, _days in STEPS]
+        return list(STEPS[: names.index(after) + 1]) + [(stage, days)]
+    last = {"submitted": "express", "contacted": "answer", "due_diligence": "due_diligence",
+            "approved": "approve", "funded": "second_tranche"}[stage]
+    names = [name for name, _days in STEPS]
+    return list(STEPS[: names.index(last) + 1])
 
 
 def _calendar(listed_at: datetime, stage: str, rng: random.Random, now: datetime) -> dict[str, datetime]:
-    """When each step of a deal that goes as far as `stage` happens; nothing after `now`
-    (a deal that would is compressed after its first step, in order and in office hours)."""
-    when, last = {}, listed_at
-    for name, days in STEPS:
-        last = when[name] = _later(last, days, rng)
-    if stage in EXITS:
-        after, days = EXITS[stage]
-        when[stage] = _later(when[after], days, rng)
-    end = _at_work(now - timedelta(hours=1))
-    latest = max(when.values())
-    if latest > end:
-        anchor = when["express"] if when["express"] < end else listed_at
-        factor = (end - anchor) / (latest - anchor)
-        when = {name: t if t <= anchor else max(_at_work(anchor + (t - anchor) * factor), anchor)
-                for name, t in when.items()}
+    """When each step of a deal that goes as far as `stage` happens, in office hours on
+    working days up to yesterday: a deal that would run past it is compressed after its
+    first step (or from its listing), keeping its order."""
+    chain = _chain(stage)
+    gaps = [rng.randint(*days) for _name, days in chain]
+    start = _local_day(listed_at)
+    room = workdays_between(start, _last_workday_before(now))
+    if sum(gaps) > room:
+        kept = 1 if gaps[0] <= room else 0
+        factor = (room - sum(gaps[:kept])) / sum(gaps[kept:])
+        gaps = gaps[:kept] + [int(g * factor) for g in gaps[kept:]]
+    when, day, last = {}, start, listed_at
+    for (name, _days), gap in zip(chain, gaps, strict=True):
+        day = add_workdays(day, gap)
+        moment = _office_hours(day, rng)
+        if moment <= last:  # the same day as the step before: a little later
+            moment = last + timedelta(minutes=rng.randint(20, 90))
+        last = when[name] = moment
     return when
 
 
@@ -161,6 +168,7 @@ def load_deals(rng: random.Random) -> None:
     first_listed = figures.listed_needs()
     listed_at = dict(db.session.execute(sa.select(first_listed.c.need_id, first_listed.c.listed_at)).all())
     now = utcnow()
+    clock = random.Random(CLOCK_SEED)  # so that the deals drawn from `rng` stay the same
     ends = {}  # need id -> the last step of its deals
     step = 0
     for n, need in enumerate(listed):
@@ -172,7 +180,7 @@ def load_deals(rng: random.Random) -> None:
         chosen = rng.sample(people, k=min(len(people), 1 + n % 3))
         for _org, user in chosen:
             stage = PLAN[step % len(PLAN)]
-            when = _calendar(since, stage, rng, now)
+            when = _calendar(since, stage, clock, now)
             instrument = next((i for i in need.instruments), Instrument.project_loan)
             share = Decimal(rng.choice((30, 40, 50, 60)))
             amount = (need.amount * share / 100).quantize(Decimal("0.01"))
@@ -187,9 +195,9 @@ def load_deals(rng: random.Random) -> None:
             ends[need.id] = max(ends.get(need.id, since), _advance(interest, user, owner, stage, rng, amount, when))
             step += 1
         for k, (_org, user) in enumerate(people[n % len(people):][:2]):
-            with _on(min(since + timedelta(days=1 + 3 * k, hours=rng.randrange(1, 8)), now)):
+            with _on(min(since + timedelta(days=1 + 3 * k, hours=clock.randrange(1, 8)), now)):
                 interests.follow(user, need)
-    _close_one(listed, ends, rng, now)
+    _close_one(listed, ends, clock, now)
 
 
 def _advance(interest, user, owner, stage: str, rng: random.Random, amount: Decimal,
@@ -207,7 +215,7 @@ def _advance(interest, user, owner, stage: str, rng: random.Random, amount: Deci
         return when[stage]
     with _on(when["contact"]):
         interests.step(user, interest, "contact", note="已电话联系项目财务负责人。")
-    asked = min(when["contact"] + timedelta(minutes=40), when["answer"])
+    asked = min(when["contact"] + timedelta(minutes=40), when["contact"] + (when["answer"] - when["contact"]) / 2)
     with _on(asked):
         interests.post_message(user, interest, rng.choice(QUESTIONS))
         _conversation_on(interest, asked)
@@ -245,7 +253,7 @@ def _reason(value: str):
     return RejectionReason(value)
 
 
-def _close_one(listed, ends: dict[int, datetime], rng: random.Random, now: datetime) -> None:
+def _close_one(listed, ends: dict[int, datetime], clock: random.Random, now: datetime) -> None:
     """The owner of the best-covered need closes it as (partly) financed, a few working days
     after its last step."""
     from app.services.interests import common
@@ -256,6 +264,8 @@ def _close_one(listed, ends: dict[int, datetime], rng: random.Random, now: datet
         return
     owner = _first(best.project.org.users, Role.owner)
     covered = credited >= best.amount_open
-    with _on(max(min(_later(ends[best.id], (2, 5), rng), _at_work(now - timedelta(hours=1))), ends[best.id])):
+    day = min(add_workdays(_local_day(ends[best.id]), clock.randint(2, 5)), _last_workday_before(now))
+    closed = _office_hours(day, clock)
+    with _on(max(closed, ends[best.id] + timedelta(minutes=30))):
         interests.close_financed(owner, best, partly=not covered,
                                  note=None if covered else f"已获授信{credited:,.2f}万元，剩余部分由业主自筹。")
