@@ -30,6 +30,16 @@ def alert(page, text: str):
     return page.get_by_role("alert").filter(has_text=text)
 
 
+def take_step(page, button: str, fields: dict, *, told: str, status: str):
+    """Fill the step's form, press its button, and see the flash and the interest's new status."""
+    form = form_of(page, button)
+    for label, value in fields.items():
+        form.get_by_label(label).fill(value)
+    form.get_by_role("button", name=button).click()
+    expect(alert(page, told)).to_be_visible()
+    expect(status_badge(page)).to_have_text(status)
+
+
 def test_a_bank_carries_a_recommended_need_to_disbursement_and_the_owner_closes_it(site, page, browser, tmp_path):
     owner = factories.make_user(factories.make_org(OrgKind.owner, name="成都天府城投集团有限公司"),
                                 email="owner@example.cn", name="业主经办人")
@@ -107,28 +117,14 @@ def test_a_bank_carries_a_recommended_need_to_disbursement_and_the_owner_closes_
     page.goto(interest_url)
     expect(conversation.locator(".card-header .badge")).to_have_text("1 条未读")
     expect(conversation).to_contain_text(answer)
-    form_of(page, "记录首次接洽").get_by_label("备注").fill("已电话联系项目财务负责人。")
-    page.get_by_role("button", name="记录首次接洽").click()
-    expect(alert(page, "融资意向进展已登记")).to_be_visible()
-    expect(status_badge(page)).to_have_text("已对接")
-    page.get_by_role("button", name="开始尽职调查").click()
-    expect(status_badge(page)).to_have_text("尽职调查")
-    credit = form_of(page, "登记授信")
-    credit.get_by_label("授信金额（万元）").fill("40000")
-    credit.get_by_label("授信日期").fill(today)
-    credit.get_by_label("条件").fill("按工程进度分期提款")
-    credit.get_by_role("button", name="登记授信").click()
-    expect(alert(page, "授信信息已登记")).to_be_visible()
-    expect(status_badge(page)).to_have_text("已授信")
+    take_step(page, "记录首次接洽", {"备注": "已电话联系项目财务负责人。"}, told="融资意向进展已登记", status="已对接")
+    take_step(page, "开始尽职调查", {}, told="融资意向进展已登记", status="尽职调查")
+    take_step(page, "登记授信", {"授信金额（万元）": "40000", "授信日期": today, "条件": "按工程进度分期提款"},
+              told="授信信息已登记", status="已授信")
     offer = page.locator("dl.cp-fields").first
     expect(offer).to_contain_text(f"4 亿元（{today}）")
-    tranche = form_of(page, "登记放款")
-    tranche.get_by_label("放款金额（万元）").fill("16000")
-    tranche.get_by_label("放款日期").fill(today)
-    tranche.get_by_label("备注").fill("首笔放款")
-    tranche.get_by_role("button", name="登记放款").click()
-    expect(alert(page, "放款信息已登记")).to_be_visible()
-    expect(status_badge(page)).to_have_text("已放款")
+    take_step(page, "登记放款", {"放款金额（万元）": "16000", "放款日期": today, "备注": "首笔放款"},
+              told="放款信息已登记", status="已放款")
     expect(page.locator("#disbursements")).to_contain_text("1.6 亿元")
     expect(offer).to_contain_text(re.compile(r"累计放款\s*1\.6 亿元"))
     expect(page.locator("#timeline li")).to_contain_text([
