@@ -71,6 +71,10 @@ def _office_hours(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(minutes // 60, minutes % 60), TZ).astimezone(UTC)
 
 
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(TZ).date()
+
+
 def _last_workday_before(now: datetime) -> date:
     day = _local_day(now) - timedelta(days=1)
     while not is_workday(day):
@@ -78,16 +82,18 @@ def _last_workday_before(now: datetime) -> date:
     return day
 
 
+# The last step of each stage that is no exit.
+LAST_STEP = {"submitted": "express", "contacted": "answer", "due_diligence": "due_diligence",
+             "approved": "approve", "funded": "second_tranche"}
+
+
 def _chain(stage: str) -> list[tuple[str, tuple[int, int]]]:
     """The steps of a deal that goes as far as `stage`, each with its gap in working days."""
+    names = [name for name, _days in STEPS]
     if stage in EXITS:
         after, days = EXITS[stage]
-        names = [name for name, _days in STEPS]
         return list(STEPS[: names.index(after) + 1]) + [(stage, days)]
-    last = {"submitted": "express", "contacted": "answer", "due_diligence": "due_diligence",
-            "approved": "approve", "funded": "second_tranche"}[stage]
-    names = [name for name, _days in STEPS]
-    return list(STEPS[: names.index(last) + 1])
+    return list(STEPS[: names.index(LAST_STEP[stage]) + 1])
 
 
 def _calendar(listed_at: datetime, stage: str, rng: random.Random, now: datetime) -> dict[str, datetime]:
@@ -110,10 +116,6 @@ def _calendar(listed_at: datetime, stage: str, rng: random.Random, now: datetime
             moment = last + timedelta(minutes=rng.randint(20, 90))
         last = when[name] = moment
     return when
-
-
-def _local_day(moment: datetime) -> date:
-    return moment.astimezone(TZ).date()
 
 
 @contextmanager
