@@ -227,3 +227,38 @@ def test_the_draft_of_this_period_is_compiled_and_still_being_checked(demo):
     flags = editions.check_readiness(draft)
     assert editions.red_count(flags) >= 1  # work left for the admin
     assert any(f.justification for item_flags in flags.values() for f in item_flags)
+
+
+def test_deals_run_on_a_plausible_calendar_never_in_the_future(demo):
+    """融资对接成效 shows days, not the months since the listing; each interest's timeline
+    (its audit entries) runs in the order of its steps, from its expression on."""
+    from datetime import UTC, datetime
+
+    from app.models import Disbursement, Interest, InterestMessage
+    from app.services import formatting
+    from app.services.outcomes import figures
+
+    totals = figures.totals()
+    assert 1 <= totals.median_days_to_first_interest <= 60
+    assert 1 <= totals.median_days_to_first_contact <= 60
+    now = datetime.now(UTC)
+
+    def aware(moment):
+        return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    deals = db.session.scalars(sa.select(Interest).order_by(Interest.id)).all()
+    for interest in deals:
+        steps = [aware(interest.created_at)] + [aware(getattr(interest, f"{s}_at")) for s in
+                                                ("contacted", "due_diligence", "approved", "funded")]
+        reached = [s for s in steps if s is not None]
+        assert reached == sorted(reached) and reached[-1] <= now, interest.id
+        timeline = [aware(at) for at in db.session.scalars(
+            sa.select(AuditEntry.at).where(AuditEntry.object_type == "interest", AuditEntry.object_id == interest.id)
+            .order_by(AuditEntry.id))]
+        assert timeline == sorted(timeline) and timeline[0] == aware(interest.created_at), interest.id
+        if interest.credit_date:
+            assert interest.credit_date == formatting.local(aware(interest.approved_at)).date()
+    days = db.session.scalars(sa.select(Disbursement.disbursed_on)).all()
+    assert days and max(days) <= formatting.today()
+    first_message = db.session.scalar(sa.select(sa.func.min(InterestMessage.created_at)))
+    assert (now - aware(first_message)).days > 30  # conversations of deals months old

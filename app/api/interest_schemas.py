@@ -1,6 +1,8 @@
 """The API's schemas of follows, interests, disbursements and messages."""
 
 import marshmallow as ma
+from flask import url_for
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from app.api.schemas import RATE_PATTERN, DecimalString, OrgSummarySchema, PageArgsSchema, Text, _enum
@@ -100,13 +102,35 @@ class DisbursementInputSchema(ma.Schema):
     note = Text(allow_none=True, validate=validate.Length(max=200))
 
 
+class MessageFileSchema(ma.Schema):
+    """A file of a message; `url` downloads it (GET, the same token)."""
+
+    id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    mimetype = fields.String(required=True)
+    size = fields.Integer(required=True, metadata={"description": "Bytes"})
+    url = fields.Function(lambda a: url_for("api_interests.get_message_file", interest_id=a.message.interest_id,
+                                            attachment_id=a.id), required=True)
+
+
 class MessageSchema(ma.Schema):
     id = fields.Integer(required=True)
     side = _enum(MessageSide, required=True)
     author = fields.Function(lambda m: m.author.name, required=True)
     body = fields.String(required=True)
     created_at = fields.DateTime(required=True)
+    files = fields.List(fields.Nested(MessageFileSchema), required=True, attribute="attachments")
 
 
 class MessageInputSchema(ma.Schema):
     body = Text(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class MessageUploadSchema(ma.Schema):
+    """A message with files, as multipart/form-data: the text (optional when a file comes
+    with it) and one part named `file` per file."""
+
+    body = Text(validate=validate.Length(max=4000))
+    file = fields.List(Upload(), metadata={
+        "description": "PDF, Word, Excel, PowerPoint, PNG or JPEG, each at most 20 MB; the type is "
+                       "read from the content, which must agree with the name's extension"})

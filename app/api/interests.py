@@ -1,7 +1,8 @@
 """/api/v1/interests: the institution's (or the owner's, or every) financing interests,
-expressing one, its pipeline steps, disbursements and messages; the same services,
-filters and order as the site."""
+expressing one, its pipeline steps, disbursements and messages with their files; the
+same services, filters, order and upload rules as the site."""
 
+from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 
 from app.api.auth import authenticate, current_user
@@ -16,14 +17,17 @@ from app.api.interest_schemas import (
     InterestSchema,
     MessageInputSchema,
     MessageSchema,
+    MessageUploadSchema,
     NoteSchema,
     RejectSchema,
 )
 from app.api.pagination import paginate
 from app.api.schemas import filters_or_422, page_schema
 from app.extensions import db
-from app.models import FinancingNeed, Interest
-from app.services import interests
+from app.models import Attachment, FinancingNeed, Interest
+from app.services import attachments, interests
+from app.services.attachments import MIMETYPES
+from app.services.errors import NotFound
 from app.services.loader import get_visible
 from app.services.search import InterestFilters, search_interests
 
@@ -168,10 +172,41 @@ def list_messages(interest_id):
 
 
 @bp.post("/interests/<int:interest_id>/messages")
-@bp.arguments(MessageInputSchema)
+@bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": MessageInputSchema},
+                                                   "multipart/form-data": {"schema": MessageUploadSchema}}})
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @bp.response(201, MessageSchema)
-def post_message(data, interest_id):
-    """Write to the other side (files: on the site)."""
-    message = interests.post_message(current_user(), _interest(interest_id), data["body"])
+def post_message(interest_id):
+    """Write to the other side: JSON `{"body": ...}`, or multipart/form-data with a `body`
+    and files (a part named `file` each) under the site's upload rules: 422 with the
+    reason under `errors.file` for a type or a size refused, and nothing is kept then."""
+    interest = _interest(interest_id)
+    if request.mimetype == "multipart/form-data":
+        body = bp.ARGUMENTS_PARSER.parse(MessageUploadSchema, location="form").get("body")
+        # One byte more than allowed is read, so that an oversize file is recognised as such.
+        limit = current_app.config["MAX_UPLOAD_BYTES"] + 1
+        files = [(f.filename, f.read(limit)) for f in request.files.getlist("file") if f.filename]
+    else:
+        body, files = bp.ARGUMENTS_PARSER.parse(MessageInputSchema, location="json")["body"], []
+    message = interests.post_message(current_user(), interest, body, files)
     db.session.commit()
     return message
+
+
+MESSAGE_FILE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@bp.get("/interests/<int:interest_id>/files/<int:attachment_id>")
+@bp.doc(responses={"200": {"description": "The file, as a download",
+                           "content": {mimetype: MESSAGE_FILE for mimetype in sorted(set(MIMETYPES.values()))}}})
+def get_message_file(interest_id, attachment_id):
+    """A file of the interest's conversation: for the two sides and administrators; 404
+    for anyone else, and for a file that is not this conversation's."""
+    interest = _interest(interest_id)
+    att = get_visible(Attachment, attachment_id, current_user())
+    if att.message is None or att.message.interest_id != interest.id:
+        raise NotFound()
+    path = attachments.open_attachment(att, by=current_user())
+    if not path.is_file():
+        raise NotFound()
+    return send_file(path, as_attachment=True, download_name=att.filename, mimetype=att.mimetype, max_age=0)

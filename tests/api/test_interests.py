@@ -1,14 +1,17 @@
 """Interests through the API: the same services, filters and order as the site; another
 bank's interests answer 404 and never appear in its lists."""
 
+import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from flask import current_app
 
 from app.extensions import db
 from app.models import NeedStatus
 from app.reference import OrgKind
-from app.services import formatting, interests
+from app.services import attachments, formatting, interests
 from app.services.search import InterestFilters, search_interests
 from tests import factories
 
@@ -93,3 +96,77 @@ def test_the_openapi_document_names_the_interest_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert {"/api/v1/interests", "/api/v1/interests/{interest_id}",
             "/api/v1/interests/{interest_id}/disbursements"} <= set(paths)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def deal(institution, need):
+    interest = interests.express_interest(institution, need, factories.interest_data())
+    db.session.commit()
+    return interest
+
+
+def test_a_message_with_files_and_its_download(api, institution, owner, admin, deal):
+    bank = api(institution)
+    sent = bank.post(f"/interests/{deal.id}/messages", content_type="multipart/form-data", data={
+        "body": "请查收授信方案。", "file": [(io.BytesIO(PDF), "授信方案.pdf"), (io.BytesIO(PDF), "附件二.pdf")]})
+    assert sent.status_code == 201, sent.json
+    files = sent.json["files"]
+    assert sent.json["body"] == "请查收授信方案。" and [f["filename"] for f in files] == ["授信方案.pdf", "附件二.pdf"]
+    assert files[0]["mimetype"] == "application/pdf" and files[0]["size"] == len(PDF)
+    # Stored under a random name, never the one sent.
+    stored = {p.name for p in Path(current_app.config["UPLOAD_FOLDER"]).iterdir()}
+    assert len(stored) == 2 and not stored & {"授信方案.pdf", "附件二.pdf"}
+    # The owner reads it in the conversation and downloads the file; so may an administrator.
+    thread = api(owner).get(f"/interests/{deal.id}/messages").json
+    assert thread[0]["files"][0]["url"] == files[0]["url"] == f"/api/v1/interests/{deal.id}/files/{files[0]['id']}"
+    for user in (owner, admin, institution):
+        got = api(user).get(files[0]["url"].removeprefix("/api/v1"))
+        assert got.status_code == 200 and got.data == PDF and got.mimetype == "application/pdf"
+        assert "attachment" in got.headers["Content-Disposition"]
+    # A file alone is a message too; JSON still needs a text.
+    alone = api(owner).post(f"/interests/{deal.id}/messages", content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(PDF), "可研批复.pdf")})
+    assert alone.status_code == 201 and alone.json["body"] == "" and alone.json["side"] == "owner"
+    assert bank.post(f"/interests/{deal.id}/messages", json={"body": ""}).status_code == 422
+
+
+def test_refused_files_say_why_and_leave_nothing(api, app, institution, deal):
+    bank = api(institution)
+
+    def send(name, data):
+        return bank.post(f"/interests/{deal.id}/messages", content_type="multipart/form-data",
+                         data={"body": "附件", "file": (io.BytesIO(data), name)})
+
+    program = send("报表.exe", b"MZ\x90\x00" + b"\x00" * 100)
+    assert program.status_code == 422
+    assert program.json["error"]["errors"]["file"] == ["仅支持上传 PDF、Word、Excel、PowerPoint、PNG 和 JPEG 格式的文件。"]
+    disguised = send("报表.xlsx", PDF)
+    assert disguised.status_code == 422 and disguised.json["error"]["errors"]["file"] == ["文件扩展名（.xlsx）与文件内容不符。"]
+    app.config["MAX_UPLOAD_BYTES"] = 1024 * 1024
+    big = send("大文件.pdf", PDF + b"0" * (1024 * 1024))
+    assert big.status_code == 422 and big.json["error"]["errors"]["file"] == ["文件大小超过 1 MB。"]
+    assert send("报表.pdf", b"").json["error"]["errors"]["file"] == ["文件内容为空。"]
+    assert bank.get(f"/interests/{deal.id}/messages").json == []
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    assert not folder.exists() or not list(folder.iterdir())
+
+
+def test_another_bank_gets_404_for_the_files(api, institution, bank_b, other_owner, expert, owner, need, deal):
+    sent = api(institution).post(f"/interests/{deal.id}/messages", content_type="multipart/form-data",
+                                 data={"body": "方案", "file": (io.BytesIO(PDF), "授信方案.pdf")}).json
+    url = sent["files"][0]["url"].removeprefix("/api/v1")
+    own = interests.express_interest(bank_b, need, factories.interest_data())
+    db.session.commit()
+    for user in (bank_b, other_owner, expert):
+        assert api(user).get(url).status_code == 404
+        assert api(user).post(f"/interests/{deal.id}/messages", content_type="multipart/form-data",
+                              data={"file": (io.BytesIO(PDF), "x.pdf")}).status_code == 404
+    # Nor through an interest of its own: the file is not that conversation's.
+    assert api(bank_b).get(f"/interests/{own.id}/files/{sent['files'][0]['id']}").status_code == 404
+    # A project's file is not a message's.
+    project_file = attachments.add_attachment(need.project, "可研报告.pdf", PDF, by=owner)
+    db.session.commit()
+    assert api(owner).get(f"/interests/{deal.id}/files/{project_file.id}").status_code == 404

@@ -71,6 +71,8 @@ MATRIX = {
     "POST api_interests.reconfirm": "lfhohf hhh",
     "POST api_interests.decline": "lohfhf hhh",
     "POST api_interests.post_message": "lohohf hhh",
+    # The world's file is its project's, not the conversation's: no one gets it from there.
+    "GET api_interests.get_message_file": "lhhhhh hhh",
     # "METHOD endpoint": anonymous owner other_owner institution expert admin
     #                    pending_owner rejected_owner pending_gov
     # admin
