@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from app.extensions import db
 from app.models import FinancingNeed, Follow, Interest, InterestMessage, Organization, Project
 from app.services.roles import (
     admin_only,
@@ -56,6 +57,20 @@ def _view_follow(user, follow: Follow) -> bool:
 
 
 # ---- needs, as interests see them ---------------------------------------------------
+def needs_dealt_in(user) -> sa.Select:
+    """The ids of the needs the user's institution has expressed interest in, whatever
+    became of the interest or the need: it keeps reading its own deals' needs once they
+    leave the list (financed, withdrawn)."""
+    return sa.select(Interest.need_id).where(Interest.org_id == user.org_id)
+
+
+def dealt_in(user, need: FinancingNeed) -> bool:
+    """The rule of needs_dealt_in, for one need."""
+    if not is_institution(user):
+        return False
+    return db.session.scalar(needs_dealt_in(user).where(Interest.need_id == need.id).limit(1)) is not None
+
+
 def _institution_reads(user, need: FinancingNeed) -> bool:
     return is_institution(user)
 

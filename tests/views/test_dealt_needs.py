@@ -1,0 +1,39 @@
+"""An institution keeps reading the needs it has dealt in once they leave the list (the
+interest page links to them), without their contacts; another institution still gets 404."""
+
+from decimal import Decimal
+
+import pytest
+
+from app.extensions import db
+from app.models import InterestStatus, NeedStatus
+from app.reference import OrgKind
+from app.services import formatting, interests
+from tests import factories
+from tests.conftest import login
+
+
+@pytest.fixture
+def financed(owner, institution):
+    need = factories.make_need(org=owner.org, status=NeedStatus.listed, amount=Decimal("50000.00"),
+                               funds_secured=Decimal("0"), contact_phone="13800000009")
+    factories.make_interest(need, institution, status=InterestStatus.approved, credit_amount=Decimal("50000.00"),
+                            credit_date=formatting.today())
+    interests.close_financed(owner, need)
+    db.session.commit()
+    return need
+
+
+def test_the_bank_that_financed_a_need_still_reads_it_without_contacts(client, institution, financed):
+    login(client, institution)
+    page = client.get(f"/needs/{financed.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "已融资" in text and "13800000009" not in text
+
+
+def test_another_bank_and_an_expert_get_404(client, financed, expert):
+    other = factories.make_user(factories.make_org(OrgKind.bank), email="b@test.cn")
+    for user in (other, expert):
+        login(client, user)
+        assert client.get(f"/needs/{financed.id}").status_code == 404
