@@ -16,6 +16,8 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Attachment, FinancingNeed, InterestMessage, Project, User
@@ -110,6 +112,30 @@ def _safe_display_name(filename: str) -> str:
     return name[:200] or "file"
 
 
+# A file is written before its row is committed; if the transaction rolls back instead (a
+# later file of the same message refused, say), the file goes too.
+_WRITTEN = "attachments_written"
+
+
+def _write(data: bytes) -> str:
+    stored = secrets.token_hex(16)
+    path = upload_dir() / stored
+    path.write_bytes(data)
+    db.session.info.setdefault(_WRITTEN, []).append(path)
+    return stored
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written(session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_written(session) -> None:
+    for path in session.info.pop(_WRITTEN, ()):
+        path.unlink(missing_ok=True)
+
+
 def add_attachment(parent, filename: str, data: bytes, *, by: User) -> Attachment:
     require(by, "attach", parent)
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -123,8 +149,7 @@ def add_attachment(parent, filename: str, data: bytes, *, by: User) -> Attachmen
         checked = sniff(data, display)
     except Rejected as exc:
         raise ValidationFailed(errors={"file": [exc.args[0]]}) from exc
-    stored = secrets.token_hex(16)
-    (upload_dir() / stored).write_bytes(data)
+    stored = _write(data)
     att = Attachment(
         project_id=parent.id if isinstance(parent, Project) else None,
         need_id=parent.id if isinstance(parent, FinancingNeed) else None,

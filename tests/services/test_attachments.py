@@ -149,6 +149,18 @@ def test_an_oversize_file_is_refused(app, owner, project):
     assert stored_files(app) == []
 
 
+def test_files_of_a_rolled_back_upload_leave_the_disk(app, owner, project):
+    attachments.add_attachment(project, "a.pdf", pdf_bytes(), by=owner)
+    with pytest.raises(ValidationFailed):  # the second file of the same request is refused
+        attachments.add_attachment(project, "b.pdf", b"not a pdf", by=owner)
+    db.session.rollback()
+    assert stored_files(app) == []
+    attachments.add_attachment(project, "c.pdf", pdf_bytes(), by=owner)
+    db.session.commit()
+    db.session.rollback()  # a later rollback leaves committed files alone
+    assert len(stored_files(app)) == 1
+
+
 @pytest.mark.parametrize("role,error", [
     ("other_owner", NotFound), ("institution", NotFound), ("admin", NotAllowed),
     ("unverified_owner", NotFound),
