@@ -150,6 +150,7 @@ def test_an_oversize_file_is_refused(app, owner, project):
 
 
 def test_files_of_a_rolled_back_upload_leave_the_disk(app, owner, project):
+    db.session.commit()
     attachments.add_attachment(project, "a.pdf", pdf_bytes(), by=owner)
     with pytest.raises(ValidationFailed):  # the second file of the same request is refused
         attachments.add_attachment(project, "b.pdf", b"not a pdf", by=owner)
