@@ -1,8 +1,10 @@
 """Follows and interests on the site: following a need, expressing interest, the interest
 page with its steps, disbursements and conversation, and the lists of interests."""
 
+import io
+
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
@@ -25,9 +27,12 @@ from app.models import AuditEntry, FinancingNeed, Interest, RejectionReason
 from app.pagination import paginate
 from app.services import audit, interests
 from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
+from app.services.interests import export as interest_export
+from app.services.interests import workspace
 from app.services.loader import get_visible
 from app.services.permissions import can, require
 from app.services.search import InterestFilters, search_interests
+from app.services.search.interests import institution_choices, need_choices, reader_side
 
 
 def _need(need_id: int) -> FinancingNeed:
@@ -99,16 +104,54 @@ def express(need_id):
     return render_template("interests/form.html", form=form, need=need, live=live), status
 
 
-# ---- lists ----------------------------------------------------------------------------------
+# ---- lists: the workspace, as a table or a board, and its Excel file -----------------------
+def _filter_form(filters: InterestFilters) -> InterestFilterForm:
+    side = reader_side(current_user)
+    form = InterestFilterForm(formdata=request.args,
+                              needs=need_choices(current_user) if side == "owner" else (),
+                              institutions=institution_choices(current_user) if side != "institution" else ())
+    show_refused(form, filters)
+    return form
+
+
 @bp.get("/interests/")
 @login_required
 def index():
+    """融资意向工作台: the table (paginated) or, with ?view=board, the board by stage; the
+    same filters, kept in the address, for both and for the Excel file."""
+    require(current_user, "list_interests", current_user.org)
     filters = InterestFilters.from_args(request.args)
-    form = InterestFilterForm(formdata=request.args)
-    show_refused(form, filters)
-    page = paginate(search_interests(current_user, filters))
-    return render_template("interests/index.html", form=form, filters=filters, page=page,
-                           filtered=filters.active)
+    form = _filter_form(filters)
+    view = "board" if request.args.get("view") == "board" else "table"
+    if view == "board":
+        shown = {"board": workspace.board(current_user, filters)}
+        shown["unread"] = shown["board"].unread
+    else:
+        page = paginate(search_interests(current_user, filters))
+        shown = {"page": page, "unread": workspace.unread_counts(current_user, page.items)}
+    return render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
+                           view=view, side=reader_side(current_user),
+                           awaiting=workspace.awaiting_count(current_user),
+                           days_in_stage=workspace.days_in_stage, **shown)
+
+
+@bp.get("/interests/export.xlsx")
+@login_required
+def export():
+    """The interests of the workspace with its filters, as an Excel file (audited)."""
+    filters = InterestFilters.from_args(request.args)
+    try:
+        sheet = interest_export.export_interests(current_user, filters)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for text in exc.messages():
+            flash(text, "warning")
+        return redirect(url_for("interests.index", **request.args))
+    db.session.commit()
+    response = send_file(io.BytesIO(sheet.content), as_attachment=True, download_name=sheet.filename,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- one interest ---------------------------------------------------------------------------------
