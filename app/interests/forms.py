@@ -57,6 +57,13 @@ class InterestForm(Form):
 class NoteForm(Form):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
+    def __init__(self, *args, step: str | None = None, **kwargs):
+        """`step` names the field's id (contact-note), so that the page's several note
+        forms keep their labels apart; the submitted name stays "note"."""
+        super().__init__(*args, **kwargs)
+        if step:
+            self.note.id = self.note.label.field_id = f"{step}-note"
+
 
 class DeclineForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])

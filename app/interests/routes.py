@@ -162,12 +162,19 @@ def timeline(interest: Interest) -> list[AuditEntry]:
         .order_by(AuditEntry.at.asc(), AuditEntry.id.asc())))
 
 
+NOTE_STEPS = ("contact", "start_due_diligence", "withdraw")  # the steps that take a note only
+
+
 def render_interest(interest: Interest, *, status: int = 200, **forms):
+    """The interest page; `forms` are the submitted forms to show again with their errors
+    (a note step's as "<step>_form")."""
     defaults = {"note_form": NoteForm(formdata=None), "decline_form": DeclineForm(formdata=None),
                 "reject_form": RejectForm(formdata=None), "credit_form": CreditForm(formdata=None),
                 "disbursement_form": DisbursementForm(formdata=None), "message_form": MessageForm(formdata=None),
-                "close_form": CloseForm(formdata=None)}
+                "close_form": CloseForm(formdata=None),
+                **{f"{step}_form": NoteForm(formdata=None, step=step) for step in NOTE_STEPS}}
     defaults.update(forms)
+    defaults["step_forms"] = {step: defaults.pop(f"{step}_form") for step in NOTE_STEPS}
     messages = interests.thread(current_user, interest)
     unread = interests.unread_count(current_user, interest)
     page = render_template("interests/detail.html", interest=interest, need=interest.need,
@@ -215,9 +222,9 @@ def _run(interest: Interest, form, operation, success: str, form_name: str, acti
 
 def _step(interest_id: int, action: str):
     interest = _interest(interest_id)
-    form = NoteForm()
+    form = NoteForm(step=action)
     return _run(interest, form, lambda: interests.step(current_user, interest, action, note=form.note.data),
-                _("The financing interest has moved on. The owner has been notified."), "note_form", action)
+                _("The financing interest has moved on. The owner has been notified."), f"{action}_form", action)
 
 
 @bp.post("/interests/<int:interest_id>/contact")

@@ -324,3 +324,19 @@ def test_the_need_page_shows_its_interests_to_those_allowed(client, institution,
     login(client, expert)
     answer = client.get(f"/needs/{need.id}")
     assert not shown(answer.get_data(as_text=True))
+
+
+def test_each_step_of_the_interest_page_has_its_own_note_field(client, institution, need):
+    interest = factories.make_interest(need, institution)
+    db.session.commit()
+    login(client, institution)
+    page = client.get(f"/interests/{interest.id}").get_data(as_text=True)
+    for step in ("contact", "withdraw"):
+        assert page.count(f'id="{step}-note"') == 1 and f'for="{step}-note"' in page
+    assert page.count('id="note"') == 1  # the credit refusal's explanation, alone with that id
+    refused = client.post(f"/interests/{interest.id}/withdraw", data={"note": "长" * 2001})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    exit_block = page[page.index('<details class="cp-step cp-step-exit"'):]
+    assert exit_block.startswith('<details class="cp-step cp-step-exit" open') and "2000" in exit_block
+    assert db.session.get(Interest, interest.id).status is InterestStatus.submitted
