@@ -32,7 +32,7 @@ from app.services.search.interests import (
     reader_side,
 )
 
-BOARD_CARDS = 20  # cards a stage shows before its "more" link to the table (INTEREST_BOARD_CARDS)
+BOARD_CARDS = 12  # cards a stage shows before its "more" link to the table (INTEREST_BOARD_CARDS)
 
 S = InterestStatus
 EXITS = (S.rejected, S.declined, S.withdrawn)

@@ -114,7 +114,12 @@ def awaits_condition(side: str | None):
 
 
 def _filtered(user, f: InterestFilters) -> sa.Select:
-    query = (visible_interests(user).join(Interest.need).join(FinancingNeed.project))
+    """visible_interests(user) narrowed by `f`. The need and its project are joined only for
+    a filter on the project's columns: counts and sums over many interests read the
+    interest table alone."""
+    query = visible_interests(user)
+    if f.district or f.q:
+        query = query.join(Interest.need).join(FinancingNeed.project)
     if f.status:
         query = query.where(Interest.status == InterestStatus(f.status))
     if f.state:
@@ -175,11 +180,13 @@ def figures_by_status(user, f: InterestFilters | None = None) -> dict[InterestSt
 
 def board_cards(user, f: InterestFilters | None, per_status: int) -> list[Interest]:
     """At most `per_status` interests of each status, the first in the filters' order,
-    with what a card shows: one statement however many interests there are."""
+    with what a card shows: one statement however many interests there are (one limited
+    branch per status, each read along its index, united)."""
     f = f or InterestFilters()
-    rank = sa.func.row_number().over(partition_by=Interest.status, order_by=f.order_by()).label("rank")
-    ranked = _filtered(user, f).with_only_columns(Interest.id, rank).subquery()
-    first = sa.select(ranked.c.id).where(ranked.c.rank <= per_status)
+    statuses = [InterestStatus(f.status)] if f.status else list(InterestStatus)
+    branches = [_filtered(user, f).with_only_columns(Interest.id).where(Interest.status == status)
+                .order_by(*f.order_by()).limit(per_status).subquery() for status in statuses]
+    first = sa.union_all(*(sa.select(branch.c.id) for branch in branches))
     query = sa.select(Interest).where(Interest.id.in_(first)).options(*ROW_OPTIONS).order_by(*f.order_by())
     return list(db.session.scalars(query).unique())
 
@@ -194,10 +201,9 @@ def need_choices(user) -> list[tuple[int, str, object]]:
 
 def institution_choices(user) -> list[tuple[int, str]]:
     """The institutions of the user's visible interests: (id, name)."""
-    query = (visible_interests(user).join(Interest.org)
-             .with_only_columns(Organization.id, Organization.name).distinct().order_by(Organization.name))
+    theirs = visible_interests(user).with_only_columns(Interest.id).where(Interest.org_id == Organization.id)
+    query = sa.select(Organization.id, Organization.name).where(theirs.exists()).order_by(Organization.name)
     return [tuple(row) for row in db.session.execute(query)]
-
 
 FILTER_LABELS = {
     "q": _l("Project name or code"), "status": _l("Status"), "state": _l("Deal stage"),
