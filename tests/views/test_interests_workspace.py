@@ -303,3 +303,14 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(client, institution,
     login(client, institution)
     _ws, _title, _headers, rows = _sheet(client.get("/interests/export.xlsx"))
     assert rows[0]["项目名称"].startswith("'=") and rows[0]["融资产品"] == "'+贷款"
+
+
+def test_the_export_reads_in_the_audit_log_with_its_filters(client, institution, owner, admin):
+    deal(institution, owner, S.contacted)
+    db.session.commit()
+    login(client, institution)
+    assert client.get("/interests/export.xlsx?status=contacted&validity=expiring").status_code == 200
+    login(client, admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "导出融资意向清单" in page and "状态：已对接；意向有效期：30天内到期" in page
+    assert institution.name in page
