@@ -108,6 +108,18 @@ def test_a_full_column_stops_at_its_cap_and_links_to_the_filtered_table(app, cli
     assert "cp-lane-more" not in board["contacted"]
 
 
+def test_the_deals_left_longest_come_first_when_asked(client, institution, owner):
+    old = deal(institution, owner, S.contacted, created_at=utcnow() - timedelta(days=40))
+    new = deal(institution, owner, S.contacted)
+    db.session.commit()
+    login(client, institution)
+    card = lanes(client.get("/interests/?view=board&sort=stale").get_data(as_text=True))["contacted"]
+    assert card.index(f"/interests/{old.id}") < card.index(f"/interests/{new.id}")
+    assert "cp-wcard-late" in card.split(f"/interests/{new.id}")[0]  # 40 days in the stage stand out
+    table = client.get("/interests/").get_data(as_text=True)
+    assert table.index(f"/interests/{new.id}") < table.index(f"/interests/{old.id}")
+
+
 def test_a_status_filter_keeps_only_its_column(client, institution, owner):
     deal(institution, owner, S.submitted)
     d = deal(institution, owner, S.declined)

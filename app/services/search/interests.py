@@ -32,11 +32,13 @@ INTEREST_SORTS = {
     "updated": (Interest.updated_at.desc(), *_NEWEST),
     "newest": _NEWEST,
     "amount_desc": (Interest.amount.desc(), *_NEWEST),
+    "stale": (Interest.updated_at.asc(), Interest.id.asc()),  # the deals left longest first
 }
 SORT_LABELS = {
     "updated": _l("Last changed first"),
     "newest": _l("Newest first"),
     "amount_desc": _l("Amount, largest first"),
+    "stale": _l("Unchanged longest first"),
 }
 ROW_OPTIONS = (joinedload(Interest.need).joinedload(FinancingNeed.project).joinedload(Project.org),
                joinedload(Interest.org))
