@@ -53,8 +53,9 @@ def test_the_board_shows_each_stage_with_its_cards_counts_and_sums(client, insti
             for status in S}
     db.session.commit()
     login(client, institution)
-    page = client.get("/interests/?view=board").get_data(as_text=True)
-    board = lanes(page)
+    answer = client.get("/interests/?view=board")
+    assert "no-store" in answer.headers["Cache-Control"]
+    board = lanes(answer.get_data(as_text=True))
     assert list(board) == ["submitted", "contacted", "due_diligence", "approved", "funded", "closed"]
     for key in ("submitted", "contacted", "due_diligence", "approved", "funded"):
         assert shown(board[key]) == {made[S(key)].id}, key
@@ -240,6 +241,7 @@ def test_the_owner_sees_every_interest_across_its_needs_with_the_need_column(cli
 def _sheet(response):
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "no-store" in response.headers["Cache-Control"]  # confidential: kept by no browser or proxy
     ws = load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows(values_only=True))
     return ws, rows[0][0], list(rows[1]), [dict(zip(rows[1], r, strict=True)) for r in rows[2:]]
