@@ -1,5 +1,6 @@
 """Follows and interests on the site: following a need, expressing interest, the interest
-page with its steps, disbursements and conversation, and the lists of interests."""
+page with its steps, disbursements and conversation, and the workspace of interests (a
+table or a board by stage, and its Excel file)."""
 
 import io
 
@@ -124,15 +125,15 @@ def index():
     form = _filter_form(filters)
     view = "board" if request.args.get("view") == "board" else "table"
     if view == "board":
-        shown = {"board": workspace.board(current_user, filters)}
-        shown["unread"] = shown["board"].unread
+        board = workspace.board(current_user, filters)
+        listing = {"board": board, "unread": board.unread}
     else:
         page = paginate(search_interests(current_user, filters))
-        shown = {"page": page, "unread": workspace.unread_counts(current_user, page.items)}
+        listing = {"page": page, "unread": workspace.unread_counts(current_user, page.items)}
     return render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
                            view=view, side=reader_side(current_user),
                            awaiting=workspace.awaiting_count(current_user),
-                           days_in_stage=workspace.days_in_stage, **shown)
+                           days_in_stage=workspace.days_in_stage, **listing)
 
 
 @bp.get("/interests/export.xlsx")
