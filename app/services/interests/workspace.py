@@ -47,6 +47,10 @@ class Lane:
     label: object
     figure: str | None  # which sum the column heading shows: amount, credit, disbursed
 
+    @property
+    def figure_label(self):
+        return FIGURE_LABELS.get(self.figure)
+
 
 LANES = (
     *(Lane(s.value, (s,), INTEREST_STATUS_LABELS[s], figure) for s, figure in (
@@ -58,7 +62,7 @@ FIGURE_LABELS = {"amount": _l("Indicative"), "credit": _l("Credit"), "disbursed"
 
 
 @dataclass
-class Column:
+class BoardColumn:
     lane: Lane
     count: int = 0
     total: Decimal = ZERO
@@ -116,7 +120,7 @@ def board(user, f: InterestFilters) -> Board:
     columns = []
     for lane in _shown_lanes(f):
         figs = [figures[s] for s in lane.statuses if s in figures]
-        column = Column(lane, count=sum(fig.count for fig in figs),
+        column = BoardColumn(lane, count=sum(fig.count for fig in figs),
                         total=_sum(figs, lane.figure) if lane.figure else ZERO)
         column.exits = [(s, figures[s].count) for s in lane.statuses if len(lane.statuses) > 1 and s in figures]
         column.cards = [i for i in cards if i.status in lane.statuses][:per_status]
