@@ -121,7 +121,7 @@ def board(user, f: InterestFilters) -> Board:
     for lane in _shown_lanes(f):
         figs = [figures[s] for s in lane.statuses if s in figures]
         column = BoardColumn(lane, count=sum(fig.count for fig in figs),
-                        total=_sum(figs, lane.figure) if lane.figure else ZERO)
+                             total=_sum(figs, lane.figure) if lane.figure else ZERO)
         column.exits = [(s, figures[s].count) for s in lane.statuses if len(lane.statuses) > 1 and s in figures]
         column.cards = [i for i in cards if i.status in lane.statuses][:per_status]
         columns.append(column)
