@@ -126,10 +126,11 @@ def index():
     view = "board" if request.args.get("view") == "board" else "table"
     if view == "board":
         board = workspace.board(current_user, filters)
-        listing = {"board": board, "unread": board.unread}
+        listing = {"board": board, "unread": board.unread, "totals": board.totals}
     else:
         page = paginate(search_interests(current_user, filters))
-        listing = {"page": page, "unread": workspace.unread_counts(current_user, page.items)}
+        listing = {"page": page, "unread": workspace.unread_counts(current_user, page.items),
+                   "totals": workspace.totals(current_user, filters)}
     return render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
                            view=view, side=reader_side(current_user),
                            awaiting=workspace.awaiting_count(current_user),

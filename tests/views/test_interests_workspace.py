@@ -73,6 +73,23 @@ def test_the_board_shows_each_stage_with_its_cards_counts_and_sums(client, insti
     assert "需求金额" in card and "8 亿元" in card and "本阶段0天" in card
 
 
+@pytest.mark.parametrize("view", ["board", "table"])
+def test_the_workspace_heads_its_figures_over_every_matching_interest(app, client, institution, owner, view):
+    app.config.update(INTEREST_BOARD_CARDS=1, PER_PAGE=2)  # figures over all, not the cards shown
+    for status in S:
+        deal(institution, owner, status, **({"disbursed": [("1500.50", formatting.today())]}
+                                            if status is S.funded else {}))
+    deal(institution, owner, S.submitted)
+    db.session.commit()
+    login(client, institution)
+    page = client.get(f"/interests/?view={view}").get_data(as_text=True)
+    totals = page[page.index('class="cp-ws-totals"'):].split("</dl>")[0]
+    figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", totals))
+    assert "共9条融资意向" in totals
+    # six in progress of 2 亿元 each; credit of the approved and funded; the one disbursement
+    assert figures == {"进行中": "6", "意向金额": "12 亿元", "授信金额": "4 亿元", "已放款": "1,500.50 万元"}
+
+
 def test_a_card_says_how_long_in_the_stage_how_many_unread_and_if_to_reconfirm(client, institution, owner):
     ten_days_ago = utcnow() - timedelta(days=10)
     i = deal(institution, owner, S.contacted, created_at=ten_days_ago, reconfirm_since=utcnow())
@@ -328,3 +345,4 @@ def test_the_export_reads_in_the_audit_log_with_its_filters(client, institution,
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "导出融资意向清单" in page and "状态：已对接；意向有效期：30天内到期" in page
     assert institution.name in page
+

@@ -4,8 +4,8 @@ what waits for the reader.
 
 Everything is read through services/search/interests.py, so the board, the table, their
 counts and the Excel file are the same search over visible_interests(user). A page of the
-board costs a fixed number of statements: the figures per status (one), the cards (one,
-capped per stage), the unread counts of those cards (one).
+board costs a fixed number of statements: the figures per status (one, which also gives the
+totals above it), the cards (one, capped per stage), the unread counts of those cards (one).
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Interest, InterestMessage, InterestStatus, MessageSide
+from app.models import LIVE_INTEREST_STATUSES, Interest, InterestMessage, InterestStatus, MessageSide
 from app.models.base import ZERO
 from app.models.interest import INTEREST_STATUS_LABELS
 from app.services.formatting import local, today
@@ -80,10 +80,36 @@ class BoardColumn:
         return {"state": "closed"}
 
 
+@dataclass(frozen=True)
+class Totals:
+    """The figures of every interest the filters match, as the workspace heads them: how
+    many, how many still in progress and their indicative amounts, the credit approved and
+    the amounts disbursed (万元)."""
+
+    count: int
+    live: int
+    amount: Decimal
+    credit: Decimal
+    disbursed: Decimal
+
+
+def _totals(figures: dict) -> Totals:
+    live = [fig for status, fig in figures.items() if status in LIVE_INTEREST_STATUSES]
+    return Totals(count=sum(fig.count for fig in figures.values()), live=sum(fig.count for fig in live),
+                  amount=_sum(live, "amount"), credit=_sum(list(figures.values()), "credit"),
+                  disbursed=_sum(list(figures.values()), "disbursed"))
+
+
+def totals(user, f: InterestFilters) -> Totals:
+    """The workspace's figures over every interest `user` sees that match `f`: one statement."""
+    return _totals(figures_by_status(user, f))
+
+
 @dataclass
 class Board:
     columns: list
     unread: dict  # interest id -> unread messages
+    totals: Totals
 
     @property
     def cards(self) -> list:
@@ -126,7 +152,7 @@ def board(user, f: InterestFilters) -> Board:
         column.cards = [i for i in cards if i.status in lane.statuses][:per_status]
         columns.append(column)
     shown = [c for column in columns for c in column.cards]
-    return Board(columns, unread_counts(user, shown))
+    return Board(columns, unread_counts(user, shown), _totals(figures))
 
 
 def unread_counts(user, interests) -> dict[int, int]:
