@@ -346,3 +346,17 @@ def test_the_export_reads_in_the_audit_log_with_its_filters(client, institution,
     assert "导出融资意向清单" in page and "状态：已对接；意向有效期：30天内到期" in page
     assert institution.name in page
 
+
+def test_reading_or_writing_the_conversation_does_not_make_a_deal_look_recent(client, institution, owner):
+    month_ago = utcnow() - timedelta(days=30)
+    old = deal(institution, owner, S.contacted, created_at=month_ago)
+    recent = deal(institution, owner, S.contacted)
+    db.session.commit()
+    interests.post_message(owner, old, "请补充材料")
+    db.session.commit()
+    login(client, institution)
+    client.get(f"/interests/{old.id}")  # read by the bank
+    db.session.expire_all()
+    assert abs((db.session.get(type(old), old.id).updated_at - month_ago).total_seconds()) < 1
+    table = client.get("/interests/?sort=stale").get_data(as_text=True)
+    assert table.index(f"/interests/{old.id}") < table.index(f"/interests/{recent.id}")
