@@ -17,7 +17,8 @@ from app import reference
 from app.forms import Form
 from app.models import InterestStatus, RejectionReason
 from app.reference import Instrument
-from app.services.search.interests import SORT_LABELS
+from app.services.formatting import money
+from app.services.search.interests import SORT_LABELS, STATE_LABELS, VALIDITY_LABELS
 
 
 def _enum(enum_cls, value):
@@ -56,6 +57,13 @@ class InterestForm(Form):
 class NoteForm(Form):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
+    def __init__(self, *args, step: str | None = None, **kwargs):
+        """`step` names the field's id (contact-note), so that the page's several note
+        forms keep their labels apart; the submitted name stays "note"."""
+        super().__init__(*args, **kwargs)
+        if step:
+            self.note.id = self.note.label.field_id = f"{step}-note"
+
 
 class DeclineForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
@@ -92,19 +100,32 @@ class CloseForm(Form):
 
 
 class InterestFilterForm(Form):
+    """The workspace's filters (services/search/interests.py reads them). The need and
+    institution lists are the ones the reader's visible interests are in: given by the view,
+    and left out of the page when it gives none."""
+
     class Meta:
         csrf = False
 
     q = StringField(_l("Project name or code"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), validators=[Optional()])
+    state = SelectField(_l("Deal stage"), validators=[Optional()])
     district = SelectField(_l("District"), validators=[Optional()])
     instrument = SelectField(_l("Instrument"), validators=[Optional()])
+    validity = SelectField(_l("Validity"), validators=[Optional()])
+    need_id = SelectField(_l("Financing need"), validators=[Optional()])
+    org_id = SelectField(_l("Institution"), validators=[Optional()])
+    action = BooleanField(_l("Waiting for us"))
     sort = SelectField(_l("Sort by"), validators=[Optional()])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, needs=(), institutions=(), **kwargs):
         super().__init__(*args, **kwargs)
         every = [("", _l("All"))]
         self.status.choices = every + reference.choices(InterestStatus)
+        self.state.choices = every + [(k, str(v)) for k, v in STATE_LABELS.items()]
         self.district.choices = every + reference.district_choices()
         self.instrument.choices = every + reference.choices(Instrument)
+        self.validity.choices = every + [(k, str(v)) for k, v in VALIDITY_LABELS.items()]
+        self.need_id.choices = every + [(str(i), f"{name} · {money(amount)}") for i, name, amount in needs]
+        self.org_id.choices = every + [(str(i), name) for i, name in institutions]
         self.sort.choices = [(k, str(v)) for k, v in SORT_LABELS.items()]

@@ -1,8 +1,11 @@
 """Follows and interests on the site: following a need, expressing interest, the interest
-page with its steps, disbursements and conversation, and the lists of interests."""
+page with its steps, disbursements and conversation, and the workspace of interests (a
+table or a board by stage, and its Excel file)."""
+
+import io
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
@@ -25,9 +28,12 @@ from app.models import AuditEntry, FinancingNeed, Interest, RejectionReason
 from app.pagination import paginate
 from app.services import audit, interests
 from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
+from app.services.interests import export as interest_export
+from app.services.interests import workspace
 from app.services.loader import get_visible
 from app.services.permissions import can, require
 from app.services.search import InterestFilters, search_interests
+from app.services.search.interests import institution_choices, need_choices, reader_side
 
 
 def _need(need_id: int) -> FinancingNeed:
@@ -99,16 +105,55 @@ def express(need_id):
     return render_template("interests/form.html", form=form, need=need, live=live), status
 
 
-# ---- lists ----------------------------------------------------------------------------------
+# ---- lists: the workspace, as a table or a board, and its Excel file -----------------------
+def _filter_form(filters: InterestFilters) -> InterestFilterForm:
+    side = reader_side(current_user)
+    form = InterestFilterForm(formdata=request.args,
+                              needs=need_choices(current_user) if side == "owner" else (),
+                              institutions=institution_choices(current_user) if side != "institution" else ())
+    show_refused(form, filters)
+    return form
+
+
 @bp.get("/interests/")
 @login_required
 def index():
+    """融资意向工作台: the table (paginated) or, with ?view=board, the board by stage; the
+    same filters, kept in the address, for both and for the Excel file."""
+    require(current_user, "list_interests", current_user.org)
     filters = InterestFilters.from_args(request.args)
-    form = InterestFilterForm(formdata=request.args)
-    show_refused(form, filters)
-    page = paginate(search_interests(current_user, filters))
-    return render_template("interests/index.html", form=form, filters=filters, page=page,
-                           filtered=filters.active)
+    form = _filter_form(filters)
+    view = "board" if request.args.get("view") == "board" else "table"
+    if view == "board":
+        board = workspace.board(current_user, filters)
+        listing = {"board": board, "unread": board.unread, "totals": board.totals}
+    else:
+        page = paginate(search_interests(current_user, filters))
+        listing = {"page": page, "unread": workspace.unread_counts(current_user, page.items),
+                   "totals": workspace.totals(current_user, filters)}
+    return render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
+                           view=view, side=reader_side(current_user),
+                           awaiting=workspace.awaiting_count(current_user),
+                           days_in_stage=workspace.days_in_stage, **listing)
+
+
+@bp.get("/interests/export.xlsx")
+@login_required
+def export():
+    """The interests of the workspace with its filters, as an Excel file (audited)."""
+    filters = InterestFilters.from_args(request.args)
+    try:
+        sheet = interest_export.export_interests(current_user, filters)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for text in exc.messages():
+            flash(text, "warning")
+        return redirect(url_for("interests.index", **request.args))
+    db.session.commit()
+    response = send_file(io.BytesIO(sheet.content), as_attachment=True, download_name=sheet.filename,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- one interest ---------------------------------------------------------------------------------
@@ -119,12 +164,19 @@ def timeline(interest: Interest) -> list[AuditEntry]:
         .order_by(AuditEntry.at.asc(), AuditEntry.id.asc())))
 
 
+NOTE_STEPS = ("contact", "start_due_diligence", "withdraw")  # the steps that take a note only
+
+
 def render_interest(interest: Interest, *, status: int = 200, **forms):
+    """The interest page; `forms` are the submitted forms to show again with their errors
+    (a note step's as "<step>_form")."""
     defaults = {"note_form": NoteForm(formdata=None), "decline_form": DeclineForm(formdata=None),
                 "reject_form": RejectForm(formdata=None), "credit_form": CreditForm(formdata=None),
                 "disbursement_form": DisbursementForm(formdata=None), "message_form": MessageForm(formdata=None),
-                "close_form": CloseForm(formdata=None)}
+                "close_form": CloseForm(formdata=None),
+                **{f"{step}_form": NoteForm(formdata=None, step=step) for step in NOTE_STEPS}}
     defaults.update(forms)
+    defaults["step_forms"] = {step: defaults.pop(f"{step}_form") for step in NOTE_STEPS}
     messages = interests.thread(current_user, interest)
     unread = interests.unread_count(current_user, interest)
     page = render_template("interests/detail.html", interest=interest, need=interest.need,
@@ -172,9 +224,9 @@ def _run(interest: Interest, form, operation, success: str, form_name: str, acti
 
 def _step(interest_id: int, action: str):
     interest = _interest(interest_id)
-    form = NoteForm()
+    form = NoteForm(step=action)
     return _run(interest, form, lambda: interests.step(current_user, interest, action, note=form.note.data),
-                _("The financing interest has moved on. The owner has been notified."), "note_form", action)
+                _("The financing interest has moved on. The owner has been notified."), f"{action}_form", action)
 
 
 @bp.post("/interests/<int:interest_id>/contact")

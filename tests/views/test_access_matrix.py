@@ -40,7 +40,8 @@ PUBLIC = {"static", "bootstrap.static"}
 
 MATRIX = {
     # follows and interests (the institution's interest in the owner's listed need)
-    "GET interests.index": "looooo ooo",
+    "GET interests.index": "looofo fff",
+    "GET interests.export": "looofo fff",
     "GET interests.detail": "lohoho hhh",
     "GET interests.express": "lfhhhf hhh",
     "POST interests.express": "lfhhhf hhh",

@@ -2,6 +2,8 @@
 page with its steps, disbursements and conversation, the lists; and what another bank
 sees of it all: nothing."""
 
+import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Follow, Interest, InterestStatus, NeedStatus
+from app.models import AuditEntry, Follow, Interest, InterestStatus, NeedStatus
 from app.reference import OrgKind
 from app.services import formatting, interests
 from tests import factories
@@ -116,20 +118,25 @@ def test_owner_declines_with_a_reason(client, institution, owner, need):
     assert client.post(f"/interests/{interest.id}/contact", data={}).status_code == 403
 
 
+def shown(html: str) -> set[int]:
+    """The interests a page links to (table rows, board cards)."""
+    return {int(m) for m in re.findall(r'href="/interests/(\d+)"', html)}
+
+
 def test_the_list_filters_and_shows_the_owners_side(client, institution, bank_b, owner, need):
     other_need = factories.make_need(factories.make_project(org=owner.org, district_code="510104"),
                                      status=NeedStatus.listed)
-    interests.express_interest(institution, need, factories.interest_data())
+    a = interests.express_interest(institution, need, factories.interest_data())
     b = interests.express_interest(bank_b, other_need, factories.interest_data(amount=Decimal("100")))
     interests.step(bank_b, b, "contact")
     db.session.commit()
     login(client, owner)
     page = client.get("/interests/").get_data(as_text=True)
-    assert institution.org.name in page and bank_b.org.name in page
-    page = client.get("/interests/?status=contacted").get_data(as_text=True)
-    assert bank_b.org.name in page and institution.org.name not in page
-    page = client.get("/interests/?district=510104").get_data(as_text=True)
-    assert bank_b.org.name in page and institution.org.name not in page
+    assert institution.org.name in page and bank_b.org.name in page and shown(page) == {a.id, b.id}
+    assert shown(client.get("/interests/?status=contacted").get_data(as_text=True)) == {b.id}
+    assert shown(client.get("/interests/?district=510104").get_data(as_text=True)) == {b.id}
+    assert shown(client.get(f"/interests/?org_id={institution.org_id}").get_data(as_text=True)) == {a.id}
+    assert shown(client.get(f"/interests/?need_id={need.id}").get_data(as_text=True)) == {a.id}
     assert client.get("/interests/?status=bogus").status_code == 200
 
 
@@ -200,3 +207,136 @@ def test_the_edition_item_offers_follow_and_interest_to_a_verified_institution(
     assert "取消关注" in client.get(path).get_data(as_text=True)
     login(client, unverified_institution)
     assert f"/needs/{need.id}/interest" not in client.get(path).get_data(as_text=True)
+
+
+# ---- the leak suite of the workspace: two banks, two owners -------------------------------------
+@pytest.fixture
+def two_sides(institution, bank_b, owner, other_owner):
+    """Bank A deals with owner X and owner Y; bank B with owner X only, in another need."""
+    def listed(org, name):
+        return factories.make_need(factories.make_project(org=org, name=name), status=NeedStatus.listed,
+                                   funds_secured=Decimal("0"))
+    x_a, x_b, y_a = listed(owner.org, "甲行专案桥梁工程"), listed(owner.org, "乙行专案管廊工程"), \
+        listed(other_owner.org, "乙业主园区工程")
+    a = {"x": factories.make_interest(x_a, institution, InterestStatus.contacted, conditions=SECRET),
+         "y": factories.make_interest(y_a, institution, InterestStatus.approved, conditions=SECRET,
+                                      disbursed=[("100.00", formatting.today())])}
+    a["x2"] = factories.make_interest(x_b, institution, InterestStatus.due_diligence)  # A in B's need too
+    b = factories.make_interest(x_b, bank_b, InterestStatus.submitted)
+    db.session.commit()
+    interests.post_message(owner, a["x"], "甲行留言内容")
+    db.session.commit()
+    return {"a": a, "b": b, "x_a": x_a, "x_b": x_b, "y_a": y_a}
+
+
+def _workbook_text(data: bytes) -> str:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(data)).active
+    return "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+
+
+def _rows(data: bytes) -> int:
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(data)).active.max_row - 2  # title and header lines
+
+
+def test_bank_b_workspace_board_counts_and_export_hold_nothing_of_bank_a(client, institution, bank_b, two_sides):
+    b, a = two_sides["b"], two_sides["a"]
+    a_ids = {i.id for i in a.values()}
+    secrets = (SECRET, institution.org.name, "甲行专案桥梁工程", "乙业主园区工程", "甲行留言内容")
+    login(client, bank_b)
+    for path in ("/interests/", "/interests/?view=board", "/interests/?view=board&state=closed",
+                 "/interests/?action=1", f"/interests/?need_id={two_sides['x_a'].id}",
+                 f"/interests/?org_id={institution.org_id}&view=board", "/interests/?status=contacted"):
+        answer = client.get(path)
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 200, path
+        assert not shown(page) & a_ids, path
+        for secret in secrets:
+            assert secret not in page, (path, secret)
+    page = client.get("/interests/?view=board").get_data(as_text=True)
+    counts = dict(re.findall(r'id="lane-(\w+)-title">[^<]*<span class="cp-lane-count">(\d+)<', page))
+    assert counts == {"submitted": "1", "contacted": "0", "due_diligence": "0", "approved": "0",
+                      "funded": "0", "closed": "0"}  # A's contacted, due diligence, approved are not counted
+    assert "共1条融资意向" in page and re.search(r"待我方处理 <span[^>]*>1<", page)
+    assert "意向金额 2 亿元" in page and "授信金额 —" in page  # the sums are B's own
+    assert shown(page) == {b.id}
+    # the export: its own deal only, whatever the filters name
+    for query in ("", f"?org_id={institution.org_id}", f"?need_id={two_sides['x_a'].id}"):
+        answer = client.get(f"/interests/export.xlsx{query}")
+        assert answer.status_code == 200, query
+        text = _workbook_text(answer.data)
+        for secret in secrets:
+            assert secret not in text, (query, secret)
+    assert _rows(client.get("/interests/export.xlsx").data) == 1
+    assert _rows(client.get(f"/interests/export.xlsx?org_id={institution.org_id}").data) == 0
+
+
+def test_the_owners_see_their_own_needs_deals_only(client, institution, bank_b, owner, other_owner, two_sides):
+    a = two_sides["a"]
+    login(client, other_owner)  # owner Y: bank A's deal in its need, nothing of owner X's
+    page = client.get("/interests/?view=board").get_data(as_text=True)
+    assert shown(page) == {a["y"].id} and "甲行专案桥梁工程" not in page and bank_b.org.name not in page
+    text = _workbook_text(client.get("/interests/export.xlsx").data)
+    assert "乙业主园区工程" in text and "甲行专案桥梁工程" not in text and "乙行专案管廊工程" not in text
+    assert _rows(client.get("/interests/export.xlsx").data) == 1
+    assert _rows(client.get(f"/interests/export.xlsx?need_id={two_sides['x_a'].id}").data) == 0
+    login(client, owner)  # owner X: both banks in its needs, nothing of owner Y's
+    page = client.get("/interests/").get_data(as_text=True)
+    assert shown(page) == {a["x"].id, a["x2"].id, two_sides["b"].id} and "乙业主园区工程" not in page
+    text = _workbook_text(client.get("/interests/export.xlsx").data)
+    assert "乙业主园区工程" not in text and institution.org.name in text and bank_b.org.name in text
+
+
+def test_experts_and_unverified_accounts_get_no_workspace(client, expert, unverified_institution,
+                                                         unverified_owner, two_sides):
+    for user in (expert, unverified_institution, unverified_owner):
+        login(client, user)
+        for path in ("/interests/", "/interests/?view=board", "/interests/export.xlsx"):
+            assert client.get(path).status_code == 403, (user.email, path)
+    assert not db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "interest.export"))
+
+
+def test_the_admin_sees_every_deal_on_the_board_and_in_the_file(client, admin, two_sides):
+    login(client, admin)
+    everyone = {i.id for i in two_sides["a"].values()} | {two_sides["b"].id}
+    assert shown(client.get("/interests/?view=board").get_data(as_text=True)) == everyone
+    assert _rows(client.get("/interests/export.xlsx").data) == 4
+
+
+def test_the_need_page_shows_its_interests_to_those_allowed(client, institution, bank_b, owner, admin,
+                                                            expert, two_sides):
+    need, a, b = two_sides["x_b"], two_sides["a"]["x2"], two_sides["b"]
+    for user in (owner, admin):  # every institution's interest in the need
+        login(client, user)
+        page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+        assert {a.id, b.id} <= shown(page), user.email
+        assert institution.org.name in page and bank_b.org.name in page
+    login(client, bank_b)  # its own interest, nothing of bank A's
+    page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert shown(page) == {b.id} and institution.org.name not in page
+    login(client, institution)
+    page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert shown(page) == {a.id} and bank_b.org.name not in page
+    login(client, expert)
+    answer = client.get(f"/needs/{need.id}")
+    assert not shown(answer.get_data(as_text=True))
+
+
+def test_each_step_of_the_interest_page_has_its_own_note_field(client, institution, need):
+    interest = factories.make_interest(need, institution)
+    db.session.commit()
+    login(client, institution)
+    page = client.get(f"/interests/{interest.id}").get_data(as_text=True)
+    for step in ("contact", "withdraw"):
+        assert page.count(f'id="{step}-note"') == 1 and f'for="{step}-note"' in page
+    assert page.count('id="note"') == 1  # the credit refusal's explanation, alone with that id
+    refused = client.post(f"/interests/{interest.id}/withdraw", data={"note": "长" * 2001})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    exit_block = page[page.index('<details class="cp-step cp-step-exit"'):]
+    assert exit_block.startswith('<details class="cp-step cp-step-exit" open') and "2000" in exit_block
+    assert db.session.get(Interest, interest.id).status is InterestStatus.submitted

@@ -63,6 +63,7 @@ ACTION_LABELS = {
     "saved_search.delete": _l("Deleted a saved search"),
     "edition.export_contacts": _l("Downloaded a selection with contact details"),
     "audit_log.export": _l("Exported the audit log"),
+    "interest.export": _l("Exported financing interests"),
     "job.retry": _l("Retried a background job"),
     "preference_profile.update": _l("Saved the preference profile"),
     "invitation.create": _l("Pushed a financing need to an institution"),

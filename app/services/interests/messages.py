@@ -34,8 +34,12 @@ def side_of(user, interest: Interest) -> MessageSide | None:
 
 def _touch(interest: Interest, **values) -> None:
     """Conversation timestamps, written without moving the interest's version: a message
-    never makes the institution's open form of the offer stale."""
-    db.session.execute(sa.update(Interest.__table__).where(Interest.__table__.c.id == interest.id).values(**values))
+    never makes the institution's open form of the offer stale. Nor its time of last change
+    (the column's onupdate would set it): reading or writing the conversation is not a
+    change of the deal, and the workspace orders deals by that time."""
+    table = Interest.__table__
+    db.session.execute(sa.update(table).where(table.c.id == interest.id)
+                       .values(**values, updated_at=table.c.updated_at))
     for key, value in values.items():
         attributes.set_committed_value(interest, key, value)
 
