@@ -37,3 +37,4 @@ def test_another_bank_and_an_expert_get_404(client, financed, expert):
     for user in (other, expert):
         login(client, user)
         assert client.get(f"/needs/{financed.id}").status_code == 404
+

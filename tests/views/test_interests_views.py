@@ -16,6 +16,7 @@ from app.reference import OrgKind
 from app.services import formatting, interests
 from tests import factories
 from tests.conftest import login
+from tests.services.test_attachments import pdf_bytes
 
 SECRET = "我行内部授信条件甲乙丙"
 
@@ -340,3 +341,20 @@ def test_each_step_of_the_interest_page_has_its_own_note_field(client, instituti
     exit_block = page[page.index('<details class="cp-step cp-step-exit"'):]
     assert exit_block.startswith('<details class="cp-step cp-step-exit" open') and "2000" in exit_block
     assert db.session.get(Interest, interest.id).status is InterestStatus.submitted
+
+
+def test_a_file_in_the_conversation_shows_and_downloads_for_both_sides_only(client, owner, institution):
+    need = factories.make_need(org=owner.org, status=NeedStatus.listed, funds_secured=Decimal("0"))
+    interest = factories.make_interest(need, institution)
+    message = interests.post_message(institution, interest, "授信方案见附件", files=[("授信方案.pdf", pdf_bytes())])
+    db.session.commit()
+    [attachment] = message.attachments
+    for user in (institution, owner):
+        login(client, user)
+        page = client.get(f"/interests/{interest.id}").get_data(as_text=True)
+        assert f"/attachments/{attachment.id}" in page and "授信方案.pdf" in page
+        download = client.get(f"/attachments/{attachment.id}")
+        assert download.status_code == 200 and download.data == pdf_bytes()
+        assert download.headers["Content-Disposition"].startswith("attachment")
+    login(client, factories.make_user(factories.make_org(OrgKind.bank), email="b@test.cn"))
+    assert client.get(f"/attachments/{attachment.id}").status_code == 404
