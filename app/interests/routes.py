@@ -34,6 +34,7 @@ from app.services.loader import get_visible
 from app.services.permissions import can, require
 from app.services.search import InterestFilters, search_interests
 from app.services.search.interests import institution_choices, need_choices, reader_side
+from app.urls import local_url
 
 
 def _need(need_id: int) -> FinancingNeed:
@@ -45,8 +46,11 @@ def _interest(interest_id: int) -> Interest:
 
 
 def _back(need: FinancingNeed):
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
-                    else url_for("needs.detail", need_id=need.id))
+    """To the `next` address of the form if it is on this site, else to the need's page
+    (or the workspace, for a need the user no longer sees)."""
+    fallback = (url_for("needs.detail", need_id=need.id) if can(current_user, "view", need)
+                else url_for("interests.index"))
+    return redirect(local_url(request.form.get("next"), fallback))
 
 
 # ---- follows ------------------------------------------------------------------------------
@@ -63,7 +67,7 @@ def follow(need_id):
 @bp.post("/needs/<int:need_id>/unfollow")
 @login_required
 def unfollow(need_id):
-    need = _need(need_id)
+    need = interests.followed_need(current_user, need_id) or _need(need_id)  # even once off the list
     interests.unfollow(current_user, need)
     db.session.commit()
     flash(_("You no longer follow this financing need."), "success")

@@ -112,6 +112,8 @@ def upload(project_id):
 
 
 def parent_url(att: Attachment) -> str:
+    if att.message_id:
+        return url_for("interests.detail", interest_id=att.message.interest_id, _anchor="messages")
     if att.project_id:
         return url_for("projects.detail", project_id=att.project_id, _anchor="attachments")
     return url_for("needs.detail", need_id=att.need_id, _anchor="attachments")

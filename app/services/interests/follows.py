@@ -17,6 +17,13 @@ def _mine(user: User, need_id: int) -> Follow | None:
                                                      Follow.user_id == user.id))
 
 
+def followed_need(user: User, need_id: int) -> FinancingNeed | None:
+    """The need the user follows under this id, whatever its state now (a follower may
+    always stop following); None if the user does not follow it."""
+    row = _mine(user, need_id) if getattr(user, "id", None) is not None else None
+    return row.need if row is not None else None
+
+
 def is_following(user: User, need: FinancingNeed) -> bool:
     return getattr(user, "id", None) is not None and _mine(user, need.id) is not None
 

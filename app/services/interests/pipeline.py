@@ -133,10 +133,10 @@ def record_disbursement(user: User, interest: Interest, data: dict) -> Disbursem
         else:
             total = common.disbursed_total(need.id) + amount
             if total > need.amount and need.overfunding_confirmed_at is None:
-                errors.add("amount", _l("All institutions together would disburse %(total)s, more than the "
-                                        "amount sought (%(amount)s). The owner must first accept "
-                                        "financing beyond the amount sought.",
-                                        total=formatting.money(total), amount=formatting.money(need.amount)))
+                # What the others disbursed is theirs to know: the refusal names no total.
+                errors.add("amount", _l("With this disbursement the institutions together would disburse more "
+                                        "than the amount sought (%(amount)s). The owner must first accept "
+                                        "financing beyond the amount sought.", amount=formatting.money(need.amount)))
     if errors:
         raise ValidationFailed(errors=dict(errors))
     row = Disbursement(interest=interest, amount=amount, disbursed_on=day, note=note, recorded_by_id=user.id)

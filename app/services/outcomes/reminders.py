@@ -11,9 +11,10 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import FinancingNeed, Interest, InterestStatus, Organization, Project, UserStatus
+from app.models import FinancingNeed, Interest, InterestStatus, Organization, Project
 from app.models.base import utcnow
 from app.services import formatting
+from app.services.interests import common
 from app.services.notifications import notify
 from app.services.outcomes.workdays import workdays_between
 
@@ -41,7 +42,7 @@ def send_reminders(now: datetime | None = None) -> int:
     due = due_reminders(now)
     wait = int(current_app.config["INTEREST_CONTACT_WORKDAYS"])
     for interest in due:
-        readers = [u for u in interest.org.users if u.status is UserStatus.active]
+        readers = common.institution_users(interest.org)  # its verified institution users
         project: Project = interest.need.project
         notify(readers, "interest_uncontacted",
                {"project": project.name, "owner": project.org.name, "days": wait,

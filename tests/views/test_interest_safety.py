@@ -1,17 +1,8 @@
-"""Security review of the interest pipeline (issue 8, item 5): confidentiality and
-integrity of follows, interests, their conversation and notices.
-
-Each test here proves one finding and FAILS on the code it was written against (main at
-807d5c4); it passes once the finding is fixed:
-- F1 open redirect: `_back` in app/interests/routes.py trusts any `next` starting with "/".
-- F2 the over-funding refusal of a disbursement tells bank B the sum every other
-  institution disbursed (services/interests/pipeline.py, record_disbursement).
-- F3 the "left uncontacted" reminder goes to every active user of the institution, experts
-  included, and to institutions no longer verified (services/outcomes/reminders.py).
-- F4 a file sent with a message: the interest page fails (url_for of an endpoint that does
-  not exist, templates/interests/detail.html), and deleting it answers 500, not 403.
-- F5 a follower cannot unfollow a need once it has left the list (404).
-"""
+"""Interests kept safe at their edges: the follow forms send back only within the site, an
+over-funding refusal names nobody else's disbursements, the "left uncontacted" reminder
+reaches the institution's own verified institution users only, files in a conversation
+show and download (and deleting one is refused, not an error), and a follower may always
+stop following, even once the need has left the list."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -43,7 +34,7 @@ def bank_b(app):
     return factories.make_user(factories.make_org(OrgKind.bank, name="乙银行股份有限公司"), email="b@test.cn")
 
 
-# ---- F1: open redirect through the `next` field of follow / unfollow ---------------------------
+# ---- open redirect through the `next` field of follow / unfollow ---------------------------
 @pytest.mark.parametrize("target", ["//evil.example/phish", "/\t/evil.example"])
 @pytest.mark.parametrize("action", ["follow", "unfollow"])
 def test_follow_next_does_not_redirect_off_site(client, institution, need, action, target):
@@ -54,7 +45,7 @@ def test_follow_next_does_not_redirect_off_site(client, institution, need, actio
     assert "evil.example" not in location, location
 
 
-# ---- F2: the over-funding refusal tells bank B what the other institutions disbursed ------------
+# ---- the over-funding refusal tells bank B what the other institutions disbursed ------------
 def _funded(need, user, amount: str):
     return factories.make_interest(need, user, InterestStatus.funded, amount=Decimal(amount),
                                    disbursed=[(amount, formatting.today())])
@@ -93,7 +84,7 @@ def test_over_funding_refusal_in_the_api_hides_other_institutions_disbursements(
         assert figure not in body, (figure, body)
 
 
-# ---- F3: the uncontacted reminder reaches the institution's experts ----------------------------
+# ---- the uncontacted reminder reaches the institution's experts ----------------------------
 def test_uncontacted_reminder_goes_to_institution_users_only(app, institution, need):
     expert = factories.make_user(institution.org, Role.expert, email="expert-in-bank@test.cn", name="行内专家")
     factories.make_interest(need, institution, created_at=utcnow() - timedelta(days=30))
@@ -106,7 +97,7 @@ def test_uncontacted_reminder_goes_to_institution_users_only(app, institution, n
     assert expert.id not in told  # experts see no interests (issue 8 item 5), not even their bank's
 
 
-# ---- F4: a file sent with a message breaks the interest page (url_for of a missing endpoint) ----
+# ---- a file sent with a message breaks the interest page (url_for of a missing endpoint) ----
 def test_interest_page_with_a_message_attachment_renders_and_links_the_download(
         client, institution, owner, bank_b, need):
     interest = interests.express_interest(institution, need, factories.interest_data())
@@ -139,7 +130,7 @@ def test_uncontacted_reminder_skips_a_deactivated_institution(app, institution, 
         Notification.user_id == institution.id, Notification.kind == "interest_uncontacted")).all()
 
 
-# ---- F5: a follow cannot be ended once the need has left the list ------------------------------
+# ---- a follow cannot be ended once the need has left the list ------------------------------
 def test_a_follower_can_unfollow_a_need_that_is_no_longer_listed(client, institution, need):
     from app.models import Follow
 
