@@ -34,7 +34,7 @@ def bank_b(app):
     return factories.make_user(factories.make_org(OrgKind.bank, name="乙银行股份有限公司"), email="b@test.cn")
 
 
-# ---- open redirect through the `next` field of follow / unfollow ---------------------------
+# ---- the follow forms send back within the site only -------------------------------------
 @pytest.mark.parametrize("target", ["//evil.example/phish", "/\t/evil.example"])
 @pytest.mark.parametrize("action", ["follow", "unfollow"])
 def test_follow_next_does_not_redirect_off_site(client, institution, need, action, target):
@@ -45,7 +45,7 @@ def test_follow_next_does_not_redirect_off_site(client, institution, need, actio
     assert "evil.example" not in location, location
 
 
-# ---- the over-funding refusal tells bank B what the other institutions disbursed ------------
+# ---- an over-funding refusal names no other institution's disbursements ------------------
 def _funded(need, user, amount: str):
     return factories.make_interest(need, user, InterestStatus.funded, amount=Decimal(amount),
                                    disbursed=[(amount, formatting.today())])
@@ -84,7 +84,7 @@ def test_over_funding_refusal_in_the_api_hides_other_institutions_disbursements(
         assert figure not in body, (figure, body)
 
 
-# ---- the uncontacted reminder reaches the institution's experts ----------------------------
+# ---- the uncontacted reminder reaches verified institution users only --------------------
 def test_uncontacted_reminder_goes_to_institution_users_only(app, institution, need):
     expert = factories.make_user(institution.org, Role.expert, email="expert-in-bank@test.cn", name="行内专家")
     factories.make_interest(need, institution, created_at=utcnow() - timedelta(days=30))
@@ -97,7 +97,7 @@ def test_uncontacted_reminder_goes_to_institution_users_only(app, institution, n
     assert expert.id not in told  # experts see no interests (issue 8 item 5), not even their bank's
 
 
-# ---- a file sent with a message breaks the interest page (url_for of a missing endpoint) ----
+# ---- files in a conversation -------------------------------------------------------------
 def test_interest_page_with_a_message_attachment_renders_and_links_the_download(
         client, institution, owner, bank_b, need):
     interest = interests.express_interest(institution, need, factories.interest_data())
@@ -130,7 +130,7 @@ def test_uncontacted_reminder_skips_a_deactivated_institution(app, institution, 
         Notification.user_id == institution.id, Notification.kind == "interest_uncontacted")).all()
 
 
-# ---- a follow cannot be ended once the need has left the list ------------------------------
+# ---- a follower may stop following a need off the list -----------------------------------
 def test_a_follower_can_unfollow_a_need_that_is_no_longer_listed(client, institution, need):
     from app.models import Follow
 
