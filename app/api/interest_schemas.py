@@ -9,7 +9,7 @@ from app.api.schemas import RATE_PATTERN, DecimalString, OrgSummarySchema, PageA
 from app.models import InterestStatus, MessageSide, RejectionReason
 from app.reference import Instrument
 from app.services.params import MAX_ID
-from app.services.search.interests import INTEREST_SORTS
+from app.services.search.interests import INTEREST_SORTS, STATES, VALIDITY_LABELS
 
 
 class DisbursementSchema(ma.Schema):
@@ -58,9 +58,17 @@ class InterestFilterSchema(PageArgsSchema):
     status = _enum(InterestStatus)
     district = Text(validate=validate.Length(max=12), metadata={"description": "区(市)县 code, e.g. 510112"})
     instrument = _enum(Instrument)
+    state = fields.String(validate=validate.OneOf(tuple(STATES)), metadata={
+        "description": "live (in the pipeline) or closed (declined, withdrawn, rejected)"})
+    validity = fields.String(validate=validate.OneOf(tuple(VALIDITY_LABELS)), metadata={
+        "description": "expiring (validity ends within 30 days) or expired"})
+    action = fields.String(validate=validate.OneOf(("1",)), metadata={
+        "description": "1: only those waiting for the caller's side (待我方处理)"})
     need_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    org_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={
+        "description": "The institution (owners and administrators)"})
     sort = fields.String(validate=validate.OneOf(tuple(INTEREST_SORTS)), metadata={
-        "description": "updated (default: last changed first), newest, amount_desc"})
+        "description": ", ".join(INTEREST_SORTS) + " (default: updated, last changed first)"})
 
 
 class InterestInputSchema(ma.Schema):

@@ -2,6 +2,7 @@
 bank's interests answer 404 and never appear in its lists."""
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -75,6 +76,25 @@ def test_the_list_is_the_sites_search(api, institution, bank_b, owner, need):
     assert [i["id"] for i in api(institution).get("/interests?status=contacted").json["items"]] == [a2.id]
     assert api(institution).get("/interests?district=999999").status_code == 422
     assert api(owner).get("/interests").json["total"] == 3
+
+
+def test_the_workspace_filters_are_the_sites_too(api, institution, bank_b, owner, need):
+    other = factories.make_need(org=owner.org, status=NeedStatus.listed)
+    new = interests.express_interest(institution, need, factories.interest_data(
+        valid_until=formatting.today() + timedelta(days=10)))
+    ended = interests.express_interest(institution, other, factories.interest_data())
+    interests.step(institution, ended, "withdraw")
+    theirs = interests.express_interest(bank_b, need, factories.interest_data())
+    db.session.commit()
+    bank, as_owner = api(institution), api(owner)
+    for query, expected in (("state=closed", [ended.id]), ("state=live", [new.id]), ("validity=expiring", [new.id]),
+                            ("action=1", [new.id]), (f"org_id={bank_b.org_id}", [])):  # a bank sees its own only
+        answer = bank.get(f"/interests?{query}")
+        assert answer.status_code == 200, (query, answer.json)
+        assert [i["id"] for i in answer.json["items"]] == expected, query
+    assert [i["id"] for i in as_owner.get(f"/interests?org_id={bank_b.org_id}").json["items"]] == [theirs.id]
+    assert bank.get("/interests?state=all").status_code == 422
+    assert bank.get("/interests?validity=soon").status_code == 422
 
 
 def test_bank_b_gets_404_for_bank_as_interest(api, institution, bank_b, other_owner, expert, need):
