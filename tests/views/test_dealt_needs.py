@@ -1,5 +1,7 @@
-"""An institution keeps reading the needs it has dealt in once they leave the list (the
-interest page links to them), without their contacts; another institution still gets 404."""
+"""The need page and the deals in it: an institution keeps reading the needs it has dealt in
+once they leave the list (the interest page links to them), without their contacts, while
+another institution still gets 404; owners and admins go from the need to its interests in
+the workspace."""
 
 from decimal import Decimal
 
@@ -38,3 +40,17 @@ def test_another_bank_and_an_expert_get_404(client, financed, expert):
         login(client, user)
         assert client.get(f"/needs/{financed.id}").status_code == 404
 
+
+
+def test_the_need_page_leads_its_owner_and_admins_to_its_interests_in_the_workspace(client, owner, admin, institution):
+    need = factories.make_need(org=owner.org, status=NeedStatus.listed, funds_secured=Decimal("0"))
+    elsewhere = factories.make_need(org=owner.org, status=NeedStatus.listed, funds_secured=Decimal("0"))
+    mine = factories.make_interest(need, institution)
+    factories.make_interest(elsewhere, institution)
+    db.session.commit()
+    for user in (owner, admin):
+        login(client, user)
+        page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+        assert f"/interests/?need_id={need.id}" in page and f"/interests/export.xlsx?need_id={need.id}" in page
+        listed = client.get(f"/interests/?need_id={need.id}").get_data(as_text=True)
+        assert f"/interests/{mine.id}\"" in listed and "共1条融资意向" in listed
