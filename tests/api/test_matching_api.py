@@ -5,7 +5,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import NeedStatus, Notification, PreferenceProfile
+from app.models import NeedStatus, Notification, PreferenceProfile, Role
 from app.reference import Level
 from app.services import editions
 from tests import factories
@@ -77,6 +77,7 @@ def test_the_publication_notice_lists_the_institutions_best_matches(admin, owner
         project = factories.make_project(org=owner_org, name=f"匹配项目{n}",
                                          district_code="510104" if n < 2 else "510112")
         factories.make_need(project, status=NeedStatus.approved, funds_secured=Decimal("40000.00"))
+    bank_expert = factories.make_user(institution.org, Role.expert)  # the bank's expert: no deals, no matches
     db.session.commit()
     edition = editions.open_draft(2026, 6, by=admin)
     editions.publish_edition(edition, by=admin)
@@ -88,5 +89,6 @@ def test_the_publication_notice_lists_the_institutions_best_matches(admin, owner
     assert {name for name, _s in note.params["best"][:2]} == {"匹配项目0", "匹配项目1"}
     body = mailbox.body(mailbox.to("bank@test.cn")[0])
     assert "按贵机构投资偏好，匹配度最高的项目：" in body and "（100 分）" in body
-    expert_note = db.session.scalar(sa.select(Notification).where(Notification.user_id == expert.id))
-    assert "best" not in expert_note.params
+    for reader in (expert, bank_expert):
+        expert_note = db.session.scalar(sa.select(Notification).where(Notification.user_id == reader.id))
+        assert "best" not in expert_note.params

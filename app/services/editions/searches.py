@@ -113,8 +113,8 @@ def notify_readers(edition: Edition, *, email: bool = True) -> None:
     best = _best_matches(edition, readers)
     for user in readers:
         mine = searches.get(user.id, [])
-        params = {**params, "best": best[user.org_id]} if best.get(user.org_id) else \
-            {k: v for k, v in params.items() if k != "best"}
+        theirs = best.get(user.org_id) if user.role is Role.institution else None  # not the bank's experts
+        params = {**params, "best": theirs} if theirs else {k: v for k, v in params.items() if k != "best"}
         if not mine:
             notify([user], kind, params, link, email=email)
             continue
