@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import threading
+from decimal import Decimal
 from email import message_from_bytes, policy
 
 import pytest
@@ -39,7 +40,7 @@ _per_worker_database()
 
 from app import create_app  # imported after the database URL is settled
 from app.extensions import cache, db, limiter
-from app.models import OrgStatus, Role, UserStatus
+from app.models import NeedStatus, OrgStatus, Role, UserStatus
 from app.reference import OrgKind
 from app.services import accounts
 from tests import factories
@@ -207,6 +208,19 @@ def bank_org(app):
 @pytest.fixture
 def institution(bank_org):
     return factories.make_user(bank_org, email="bank@test.cn", name="客户经理")
+
+
+@pytest.fixture
+def bank_b(app):
+    """A second bank, for what one institution must never learn of another's deals."""
+    return factories.make_user(factories.make_org(OrgKind.bank, name="乙银行股份有限公司"), email="b@test.cn")
+
+
+@pytest.fixture
+def need(owner):
+    """A listed need of the owner's, 5 亿元 with nothing secured yet: what institutions act on."""
+    return factories.make_need(org=owner.org, status=NeedStatus.listed, amount=Decimal("50000.00"),
+                               funds_secured=Decimal("0"))
 
 
 @pytest.fixture

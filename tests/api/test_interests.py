@@ -11,21 +11,9 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import NeedStatus
-from app.reference import OrgKind
 from app.services import attachments, formatting, interests
 from app.services.search import InterestFilters, search_interests
 from tests import factories
-
-
-@pytest.fixture
-def need(owner):
-    return factories.make_need(org=owner.org, status=NeedStatus.listed, amount=Decimal("50000.00"),
-                               funds_secured=Decimal("0"))
-
-
-@pytest.fixture
-def bank_b(app):
-    return factories.make_user(factories.make_org(OrgKind.bank, name="乙银行股份有限公司"), email="b@test.cn")
 
 
 def body(need, **kw):

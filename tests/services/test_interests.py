@@ -35,12 +35,6 @@ def today() -> date:
 
 
 @pytest.fixture
-def need(owner):
-    return factories.make_need(org=owner.org, status=NeedStatus.listed, amount=Decimal("50000.00"),
-                               funds_secured=Decimal("0"))
-
-
-@pytest.fixture
 def other_bank(app):
     return factories.make_user(factories.make_org(OrgKind.bank, name="中国农业银行四川省分行"),
                                email="other-bank@test.cn")

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Attachment, InterestStatus, NeedStatus, Notification, Role
 from app.models.base import utcnow
-from app.reference import OrgKind
 from app.services import formatting, interests
 from app.services.outcomes import reminders
 from tests import factories
@@ -23,15 +22,6 @@ from tests.conftest import login
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def need(owner):
-    return factories.make_need(org=owner.org, status=NeedStatus.listed, amount=Decimal("50000.00"),
-                               funds_secured=Decimal("0"))
-
-
-@pytest.fixture
-def bank_b(app):
-    return factories.make_user(factories.make_org(OrgKind.bank, name="乙银行股份有限公司"), email="b@test.cn")
 
 
 # ---- the follow forms send back within the site only -------------------------------------

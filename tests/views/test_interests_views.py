@@ -21,17 +21,6 @@ from tests.services.test_attachments import pdf_bytes
 SECRET = "我行内部授信条件甲乙丙"
 
 
-@pytest.fixture
-def need(owner):
-    return factories.make_need(org=owner.org, status=NeedStatus.listed, amount=Decimal("50000.00"),
-                               funds_secured=Decimal("0"))
-
-
-@pytest.fixture
-def bank_b(app):
-    return factories.make_user(factories.make_org(OrgKind.bank, name="乙银行股份有限公司"), email="b@test.cn")
-
-
 def _form(**kw):
     data = {"instrument": "project_loan", "product_name": "固定资产贷款", "amount": "20000",
             "rate": "3.45", "term_months": "96", "conditions": SECRET, "valid_until": "", "message": "有意参与"}

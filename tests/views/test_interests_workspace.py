@@ -14,18 +14,13 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.models import AuditEntry, InterestStatus, NeedStatus
 from app.models.base import utcnow
-from app.reference import OrgKind, district
+from app.reference import district
 from app.services import formatting, interests
 from tests import factories
 from tests.conftest import login
 from tests.views.test_interests_views import shown
 
 S = InterestStatus
-
-
-@pytest.fixture
-def bank_b(app):
-    return factories.make_user(factories.make_org(OrgKind.bank, name="乙银行股份有限公司"), email="b@test.cn")
 
 
 def deal(user, owner, status=S.submitted, *, project=None, **kw):
