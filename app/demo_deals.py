@@ -185,7 +185,7 @@ def load_deals(rng: random.Random) -> None:
             when = _calendar(since, stage, clock, now)
             instrument = next((i for i in need.instruments), Instrument.project_loan)
             share = Decimal(rng.choice((30, 40, 50, 60)))
-            amount = (need.amount * share / 100).quantize(Decimal("0.01"))
+            amount = ((need.amount_open or need.amount) * share / 100).quantize(Decimal("0.01"))
             valid_until = max(_local_day(when["express"]) + timedelta(days=180), _local_day(now) + timedelta(days=30))
             with _on(when["express"]):
                 interest = interests.express_interest(user, need, {

@@ -296,6 +296,17 @@ def test_no_over_funding_without_the_owners_confirmation(institution, other_bank
     assert interests.money_raised(need)["disbursed"] == Decimal("50000.01")
 
 
+def test_funds_already_secured_count_against_over_funding(institution, other_bank, owner, need):
+    need.funds_secured = Decimal("10000.00")  # 5 亿元 sought, 1 亿元 in place: 4 亿元 still to raise
+    a, b = _approved(need, institution), _approved(need, other_bank)
+    interests.record_disbursement(institution, a, {"amount": Decimal("30000.00"), "disbursed_on": today()})
+    with pytest.raises(ValidationFailed) as caught:  # 30000 + 10000.01 > 40000
+        interests.record_disbursement(other_bank, b, {"amount": Decimal("10000.01"), "disbursed_on": today()})
+    assert "4 亿元" in str(caught.value.errors["amount"][0]) and "3 亿元" not in str(caught.value.errors["amount"][0])
+    interests.record_disbursement(other_bank, b, {"amount": Decimal("10000.00"), "disbursed_on": today()})
+    assert interests.money_raised(need)["disbursed"] == Decimal("40000.00")
+
+
 def test_a_disbursement_dated_before_the_credit_or_ahead_is_refused(institution, need):
     interest = _approved(need, institution)
     for day in ((today() - timedelta(days=1)) - timedelta(days=1), today() + timedelta(days=1), None):

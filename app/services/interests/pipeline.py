@@ -132,11 +132,11 @@ def record_disbursement(user: User, interest: Interest, data: dict) -> Disbursem
                                     credit=formatting.money(credit)))
         else:
             total = common.disbursed_total(need.id) + amount
-            if total > need.amount and need.overfunding_confirmed_at is None:
+            if total > need.amount_open and need.overfunding_confirmed_at is None:
                 # What the others disbursed is theirs to know: the refusal names no total.
                 errors.add("amount", _l("With this disbursement the institutions together would disburse more "
-                                        "than the amount sought (%(amount)s). The owner must first accept "
-                                        "financing beyond the amount sought.", amount=formatting.money(need.amount)))
+                                        "than the amount still to be raised (%(amount)s). The owner must first "
+                                        "accept financing beyond it.", amount=formatting.money(need.amount_open)))
     if errors:
         raise ValidationFailed(errors=dict(errors))
     row = Disbursement(interest=interest, amount=amount, disbursed_on=day, note=note, recorded_by_id=user.id)
