@@ -52,7 +52,7 @@ INTEREST_TRANSITIONS = {
 # The pipeline in its order and its exits, as tables and boards show them.
 PIPELINE_STAGES = (InterestStatus.submitted, InterestStatus.contacted, InterestStatus.due_diligence,
                    InterestStatus.approved, InterestStatus.funded)
-EXIT_STATUSES = (InterestStatus.declined, InterestStatus.withdrawn, InterestStatus.rejected)
+EXIT_STATUSES = (InterestStatus.rejected, InterestStatus.declined, InterestStatus.withdrawn)
 LIVE_INTEREST_STATUSES = frozenset(PIPELINE_STAGES)
 CLOSED_INTEREST_STATUSES = frozenset(EXIT_STATUSES)
 # The interests that hold a credit (授信): approved, and funded on it.

@@ -17,7 +17,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import LIVE_INTEREST_STATUSES, Interest, InterestMessage, InterestStatus, MessageSide
+from app.models import (
+    EXIT_STATUSES,
+    LIVE_INTEREST_STATUSES,
+    Interest,
+    InterestMessage,
+    InterestStatus,
+    MessageSide,
+)
 from app.models.base import ZERO
 from app.models.interest import INTEREST_STATUS_LABELS
 from app.services.formatting import local, today
@@ -35,7 +42,6 @@ from app.services.search.interests import (
 BOARD_CARDS = 12  # cards a stage shows before its "more" link to the table (INTEREST_BOARD_CARDS)
 
 S = InterestStatus
-EXITS = (S.rejected, S.declined, S.withdrawn)
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ LANES = (
     *(Lane(s.value, (s,), INTEREST_STATUS_LABELS[s], figure) for s, figure in (
         (S.submitted, "amount"), (S.contacted, "amount"), (S.due_diligence, "amount"),
         (S.approved, "credit"), (S.funded, "disbursed"))),
-    Lane("closed", EXITS, _l("Ended"), None),
+    Lane("closed", EXIT_STATUSES, _l("Ended"), None),
 )
 FIGURE_LABELS = {"amount": _l("Indicative"), "credit": _l("Credit"), "disbursed": _l("Disbursed")}
 
