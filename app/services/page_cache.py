@@ -11,9 +11,10 @@ only when their entries expire (CACHE_DEFAULT_TIMEOUT)."""
 import logging
 import secrets
 
+import sqlalchemy as sa
 from flask import has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session, object_session
 
 from app.extensions import cache
 
@@ -81,8 +82,96 @@ def _rolled_back(session) -> None:
 
 
 def watch_writes() -> None:
-    """Renew the data generation after each commit that wrote (once per process)."""
+    """Renew the data generation after each commit that wrote, and the listing generation
+    after each that changed a scored fact (once per process)."""
     for name, fn in (("after_flush", _flushed), ("do_orm_execute", _executed),
                      ("after_commit", _committed), ("after_rollback", _rolled_back)):
         if not event.contains(Session, name, fn):
             event.listen(Session, name, fn)
+    watch_listing()
+
+
+# ---- the generation of the list's scored facts ---------------------------------------------------
+# 为您推荐 keeps the listed needs' facts and their rankings (services/recommendations.py) in the
+# listing generation. It is renewed after the commit of any session that changed what is listed
+# or what the match score reads of a need: a need's status, amount, term or listing time, its
+# instruments, its project's industry, district, zone or level (rows flushed through the ORM, and
+# INSERT, UPDATE or DELETE statements on those tables run through a session). With a per-process
+# cache other processes see a renewal only when their kept facts expire (LOCAL_SECONDS).
+LISTING_KEY = "listing:generation"
+LISTING_COLUMNS = {  # table: the columns read (None: any row inserted, changed or deleted)
+    "financing_need": frozenset({"status", "amount", "term_months", "approved_at"}),
+    "need_instrument": None,
+    "project": frozenset({"industry_code", "district_code", "zone_code", "level"}),
+}
+LOCAL_SECONDS = 30
+_LISTING = "page_cache_listing"
+
+
+def listing_generation() -> str:
+    value = cache.get(LISTING_KEY)
+    if value is None:
+        value = new_listing_generation()
+    return value
+
+
+def new_listing_generation() -> str:
+    value = secrets.token_hex(8)
+    cache.set(LISTING_KEY, value, timeout=0)
+    return value
+
+
+def shared_cache() -> bool:
+    """Whether every process reads the same cache (Redis), so a renewal reaches all at once."""
+    return "redis" in type(cache.cache).__name__.lower()
+
+
+def _changes_listing(session, target, columns) -> None:
+    if columns is None:
+        session.info[_LISTING] = True
+        return
+    state = sa.inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in columns):
+        session.info[_LISTING] = True
+
+
+def _row_written(mapper, connection, target) -> None:
+    session = object_session(target)
+    columns = LISTING_COLUMNS.get(mapper.local_table.name, False)
+    if session is not None and columns is not False:
+        session.info[_LISTING] = True
+
+
+def _row_updated(mapper, connection, target) -> None:
+    session = object_session(target)
+    columns = LISTING_COLUMNS.get(mapper.local_table.name, False)
+    if session is not None and columns is not False:
+        _changes_listing(session, target, columns)
+
+
+def _statement_run(state) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in LISTING_COLUMNS:
+            state.session.info[_LISTING] = True
+
+
+def _listing_committed(session) -> None:
+    if session.info.pop(_LISTING, False) and has_app_context():
+        try:
+            new_listing_generation()
+        except Exception:  # noqa: BLE001 - cache unreachable: the kept facts expire on their own
+            log.warning("listing generation not renewed: cache unreachable", exc_info=True)
+
+
+def _listing_rolled_back(session) -> None:
+    session.info.pop(_LISTING, None)
+
+
+def watch_listing() -> None:
+    events = [(Mapper, "after_insert", _row_written), (Mapper, "after_delete", _row_written),
+              (Mapper, "after_update", _row_updated), (Session, "do_orm_execute", _statement_run),
+              (Session, "after_commit", _listing_committed), (Session, "after_rollback", _listing_rolled_back)]
+    for target, name, fn in events:
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn)
