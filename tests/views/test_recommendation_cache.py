@@ -104,9 +104,11 @@ def test_a_profile_change_and_the_filters_show_at_once(client, world, institutio
     assert ranked(client, "/recommendations?instrument=bond") == []
 
 
-def test_a_kept_page_reads_no_listed_needs(client, world, count_queries):
+def test_the_page_is_kept_and_the_listing_read_only_after_it_changed(client, world, institution, owner,
+                                                                     count_queries):
     def statements():
         g.pop("_login_user", None)
+        g.pop("unread", None)
         with count_queries() as counter:
             assert client.get("/recommendations").status_code == 200
         return counter.statements
@@ -114,14 +116,19 @@ def test_a_kept_page_reads_no_listed_needs(client, world, count_queries):
     def reads_facts(statements):  # the one statement aggregating every listed need's instruments
         return any("string_agg" in s or "group_concat" in s for s in statements)
 
-    warm = statements()
-    assert not reads_facts(warm)
-    best, _far = world
+    assert len(statements()) == 1  # kept whole: the session alone
+    best, far = world
+    interest = factories.make_interest(best, institution)  # a write: the page, not the list, is new
+    db.session.commit()
+    rendered = statements()
+    assert not reads_facts(rendered) and len(rendered) > 1
+    assert "已提交意向" in client.get("/recommendations").get_data(as_text=True)
     best.amount = Decimal("80000.00")
     db.session.commit()
     cold = statements()
-    assert reads_facts(cold) and len(cold) == len(warm) + 1  # read once after the change
-    assert len(statements()) == len(warm)
+    assert reads_facts(cold) and len(cold) == len(rendered) + 1  # the listing, read once after the change
+    assert len(statements()) == 1
+    assert interest.need_id == best.id and ranked(client) == [(best.id, 90), (far.id, 60)]
 
 
 @pytest.fixture
