@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
-from app.reference import Instrument, Level, industries, industry
+from app.reference import Instrument, Level, industries, industry, label, register_labels
 
 WEIGHTS = {"industry": 25, "amount": 20, "instrument": 20, "district": 15, "term": 10, "level": 10}
 assert sum(WEIGHTS.values()) == 100
@@ -72,7 +72,7 @@ class Reason(enum.Enum):
 
     @property
     def label(self) -> str:
-        return str(REASON_LABELS[self])
+        return label(self)  # translated once per request and language
 
     def __str__(self) -> str:
         return self.label
@@ -82,7 +82,7 @@ POSITIVE = frozenset({Reason.industry_match, Reason.amount_within, Reason.instru
                       Reason.district_match, Reason.term_within, Reason.level_provincial,
                       Reason.level_municipal, Reason.level_match})
 
-REASON_LABELS = {
+REASON_LABELS = register_labels(Reason, {
     Reason.industry_match: _l("Industry matches"),
     Reason.industry_near: _l("Related industry"),
     Reason.industry_outside: _l("Industry not in preferences"),
@@ -103,7 +103,7 @@ REASON_LABELS = {
     Reason.level_municipal: _l("Municipal key project"),
     Reason.level_match: _l("Project level matches"),
     Reason.level_outside: _l("Project level not in preferences"),
-}
+})
 
 
 @dataclass(frozen=True)
