@@ -31,11 +31,8 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -44,18 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.editions import (  # noqa: E402
-    READER_EMAIL,
-    WRK_SCRIPT,
-    _insert,
-    build_schema,
-    free_port,
-    generate,
-    log_in,
-    run_wrk,
-    status_of,
-    wait_ready,
-)
+from bench.editions import READER_EMAIL, _insert, build_schema, generate, log_in, measure_routes  # noqa: E402
 
 TARGETS = {"p95_ms": 100.0, "ratio": 0.1}
 SIZES = (5_000, 10_000, 20_000)
@@ -211,44 +197,23 @@ def build(args) -> int:
 def measure_http(env: dict, duration: int, port: int = 0) -> list[tuple[str, str, dict]]:
     from bench.serve import BARE
 
-    port = port or free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "bench.serve:app"],
-        cwd=ROOT, env=env, start_new_session=True)
-    results = []
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT)
-        script = f.name
-    try:
-        wait_ready(base + "/healthz")
+    filtered = "/recommendations?instrument=project_loan&min_score=60"
+
+    def routes(base):
         reader = log_in(base, READER_EMAIL)
-        routes = [  # label, path, cookie, a unique dummy parameter per request (no kept page)
+        return [  # label, path, cookie, a unique dummy parameter per request (no kept page)
             ("bare Flask route", BARE, None, False),
             ("institution: /interests/", "/interests/", reader, False),
             ("institution: /interests/, filtered", "/interests/?status=contacted", reader, False),
             ("institution: /interests/ page 5", "/interests/?page=5", reader, False),
             ("institution: /recommendations", "/recommendations", reader, False),
-            ("institution: /recommendations, filtered", "/recommendations?instrument=project_loan&min_score=60",
-             reader, False),
+            ("institution: /recommendations, filtered", filtered, reader, False),
             ("institution: /recommendations page 50", "/recommendations?page=50", reader, False),
             ("/recommendations, every request rendered", "/recommendations", reader, True),
-            ("/recommendations filtered, every request rendered",
-             "/recommendations?instrument=project_loan&min_score=60", reader, True),
+            ("/recommendations filtered, every request rendered", filtered, reader, True),
             ("bare Flask route (again)", BARE, None, False),
         ]
-        for label, path, cookie, bust in routes:
-            code = status_of(base + path, cookie)
-            if code != 200:
-                raise RuntimeError(f"{path} answered {code}, not 200")
-            run_wrk(base + path, 2, script, bust, cookie)  # warm-up: imports, kept facts, connections
-            results.append((label, path, run_wrk(base + path, duration, script, bust, cookie)))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
-        os.unlink(script)
-    return results
+    return measure_routes(env, duration, port, routes)
 
 
 # ---- cost against size -------------------------------------------------------------------------

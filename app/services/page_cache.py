@@ -23,18 +23,25 @@ log = logging.getLogger(__name__)
 KEY = "editions:generation"
 
 
-def generation() -> str:
-    value = cache.get(KEY)
-    if value is None:
-        value = new_generation()
+def _current(key: str) -> str:
+    """The generation held under `key`; a new one if there is none (never set, or evicted)."""
+    value = cache.get(key)
+    return _renewed(key) if value is None else value
+
+
+def _renewed(key: str) -> str:
+    value = secrets.token_hex(8)
+    cache.set(key, value, timeout=0)
     return value
+
+
+def generation() -> str:
+    return _current(KEY)
 
 
 def new_generation() -> str:
     """Call after the commit of a publication or a correction."""
-    value = secrets.token_hex(8)
-    cache.set(KEY, value, timeout=0)
-    return value
+    return _renewed(KEY)
 
 
 # ---- the generation of the data -------------------------------------------------------------
@@ -47,16 +54,11 @@ _WROTE = "page_cache_wrote"
 
 
 def data_generation() -> str:
-    value = cache.get(DATA_KEY)
-    if value is None:
-        value = new_data_generation()
-    return value
+    return _current(DATA_KEY)
 
 
 def new_data_generation() -> str:
-    value = secrets.token_hex(8)
-    cache.set(DATA_KEY, value, timeout=0)
-    return value
+    return _renewed(DATA_KEY)
 
 
 def _flushed(session, _context) -> None:
@@ -70,15 +72,17 @@ def _executed(state) -> None:
 
 
 def _committed(session) -> None:
-    if session.info.pop(_WROTE, False) and has_app_context():
-        try:
-            new_data_generation()
-        except Exception:  # noqa: BLE001 - cache unreachable: kept pages expire on their own
-            log.warning("data generation not renewed: cache unreachable", exc_info=True)
+    for flag, key in _RENEWED_ON_COMMIT.items():
+        if session.info.pop(flag, False) and has_app_context():
+            try:
+                _renewed(key)
+            except Exception:  # noqa: BLE001 - cache unreachable: what is kept expires on its own
+                log.warning("%s not renewed: cache unreachable", key, exc_info=True)
 
 
 def _rolled_back(session) -> None:
-    session.info.pop(_WROTE, None)
+    for flag in _RENEWED_ON_COMMIT:
+        session.info.pop(flag, None)
 
 
 def watch_writes() -> None:
@@ -106,19 +110,15 @@ LISTING_COLUMNS = {  # table: the columns read (None: any row inserted, changed 
 }
 LOCAL_SECONDS = 30
 _LISTING = "page_cache_listing"
+_RENEWED_ON_COMMIT = {_WROTE: DATA_KEY, _LISTING: LISTING_KEY}  # session flag: generation
 
 
 def listing_generation() -> str:
-    value = cache.get(LISTING_KEY)
-    if value is None:
-        value = new_listing_generation()
-    return value
+    return _current(LISTING_KEY)
 
 
 def new_listing_generation() -> str:
-    value = secrets.token_hex(8)
-    cache.set(LISTING_KEY, value, timeout=0)
-    return value
+    return _renewed(LISTING_KEY)
 
 
 def shared_cache() -> bool:
@@ -126,27 +126,24 @@ def shared_cache() -> bool:
     return "redis" in type(cache.cache).__name__.lower()
 
 
-def _changes_listing(session, target, columns) -> None:
-    if columns is None:
-        session.info[_LISTING] = True
-        return
-    state = sa.inspect(target)
-    if any(state.attrs[name].history.has_changes() for name in columns):
-        session.info[_LISTING] = True
-
-
-def _row_written(mapper, connection, target) -> None:
-    session = object_session(target)
+def _flag(mapper, target, *, updated: bool) -> None:
     columns = LISTING_COLUMNS.get(mapper.local_table.name, False)
-    if session is not None and columns is not False:
-        session.info[_LISTING] = True
+    session = object_session(target)
+    if session is None or columns is False:
+        return
+    if updated and columns is not None:
+        state = sa.inspect(target)
+        if not any(state.attrs[name].history.has_changes() for name in columns):
+            return
+    session.info[_LISTING] = True
+
+
+def _row_written(mapper, connection, target) -> None:  # inserted or deleted
+    _flag(mapper, target, updated=False)
 
 
 def _row_updated(mapper, connection, target) -> None:
-    session = object_session(target)
-    columns = LISTING_COLUMNS.get(mapper.local_table.name, False)
-    if session is not None and columns is not False:
-        _changes_listing(session, target, columns)
+    _flag(mapper, target, updated=True)
 
 
 def _statement_run(state) -> None:
@@ -156,22 +153,10 @@ def _statement_run(state) -> None:
             state.session.info[_LISTING] = True
 
 
-def _listing_committed(session) -> None:
-    if session.info.pop(_LISTING, False) and has_app_context():
-        try:
-            new_listing_generation()
-        except Exception:  # noqa: BLE001 - cache unreachable: the kept facts expire on their own
-            log.warning("listing generation not renewed: cache unreachable", exc_info=True)
-
-
-def _listing_rolled_back(session) -> None:
-    session.info.pop(_LISTING, None)
-
-
 def watch_listing() -> None:
+    """Flag the sessions that change a scored fact (once per process; watch_writes renews)."""
     events = [(Mapper, "after_insert", _row_written), (Mapper, "after_delete", _row_written),
-              (Mapper, "after_update", _row_updated), (Session, "do_orm_execute", _statement_run),
-              (Session, "after_commit", _listing_committed), (Session, "after_rollback", _listing_rolled_back)]
+              (Mapper, "after_update", _row_updated), (Session, "do_orm_execute", _statement_run)]
     for target, name, fn in events:
         if not event.contains(target, name, fn):
             event.listen(target, name, fn)
