@@ -219,6 +219,8 @@ def recommend(user, filters: RecommendationFilters | None = None, *, page: int =
     require(user, "keep_preferences", user.org)
     profile = get_profile(user.org)
     wants = matching.wants(profile)
+    # The generation is read before the facts are: facts read before a change are kept under
+    # the generation it renews after its commit, never under the new one.
     listing, ranked = kept_rankings().ranked(user, page_cache.listing_generation(), wants,
                                              filters or RecommendationFilters())
     result = ListPage(ranked.positions, page=page, per_page=per_page)
