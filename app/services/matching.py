@@ -106,7 +106,7 @@ REASON_LABELS = register_labels(Reason, {
 })
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the score reads of a need: its own terms and its project's place in the city."""
 
