@@ -357,14 +357,12 @@ def log_in(base: str, email: str) -> str:
     raise RuntimeError(f"logging in as {email} failed: {alerts}")
 
 
-def measure_http(env: dict, duration: int, sample_district: str, port: int = 0) -> list[tuple[str, str, dict]]:
-    from bench.serve import BARE
-
+def measure_routes(env: dict, duration: int, port: int, routes_of) -> list[tuple[str, str, dict]]:
+    """Serve bench/serve.py with gunicorn -w 2 on 127.0.0.1 and run wrk against each route
+    that routes_of(base URL) returns as (label, path, session cookie or None, bust): a short
+    warm-up, then `duration` seconds. Each must answer 200 first."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    page = f"/editions/{YEAR}-{PERIOD}"
-    filtered = f"{page}?district={sample_district}&level=municipal&instrument=project_loan"
-    search = f"{page}?q=%E8%BD%A8%E9%81%93"  # 轨道
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "bench.serve:app"],
@@ -375,8 +373,29 @@ def measure_http(env: dict, duration: int, sample_district: str, port: int = 0) 
         script = f.name
     try:
         wait_ready(base + "/healthz")
+        for label, path, cookie, bust in routes_of(base):
+            code = status_of(base + path, cookie)
+            if code != 200:
+                raise RuntimeError(f"{path} answered {code}, not 200")
+            run_wrk(base + path, 2, script, bust, cookie)  # warm-up: imports, caches, connections
+            results.append((label, path, run_wrk(base + path, duration, script, bust, cookie)))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        os.unlink(script)
+    return results
+
+
+def measure_http(env: dict, duration: int, sample_district: str, port: int = 0) -> list[tuple[str, str, dict]]:
+    from bench.serve import BARE
+
+    page = f"/editions/{YEAR}-{PERIOD}"
+    filtered = f"{page}?district={sample_district}&level=municipal&instrument=project_loan"
+    search = f"{page}?q=%E8%BD%A8%E9%81%93"  # 轨道
+
+    def routes(base):
         reader, admin = log_in(base, READER_EMAIL), log_in(base, ADMIN_EMAIL)
-        routes = [  # label, path, cookie, a unique dummy parameter per request (nothing cached)
+        return [  # label, path, cookie, a unique dummy parameter per request (nothing cached)
             ("bare Flask route", BARE, None, False),
             ("public: edition", page, None, False),
             ("public: filtered", filtered, None, False),
@@ -390,17 +409,7 @@ def measure_http(env: dict, duration: int, sample_district: str, port: int = 0) 
             ("institution: filtered, uncached", filtered, reader, True),
             ("bare Flask route (again)", BARE, None, False),
         ]
-        for label, path, cookie, bust in routes:
-            code = status_of(base + path, cookie)
-            if code != 200:
-                raise RuntimeError(f"{path} answered {code}, not 200")
-            run_wrk(base + path, 2, script, bust, cookie)  # warm-up: imports, caches, connections
-            results.append((label, path, run_wrk(base + path, duration, script, bust, cookie)))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
-        os.unlink(script)
-    return results
+    return measure_routes(env, duration, port, routes)
 
 
 # ---- main ------------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import kept_pages
 from app.extensions import db
 from app.forms import save_edit, show_refused
 from app.matching import bp
 from app.matching.forms import InvitationForm, PreferenceForm, RecommendationFilterForm
 from app.models import FinancingNeed
-from app.services import preferences
+from app.services import page_cache, preferences
 from app.services import recommendations as recs
 from app.services.errors import InvalidTransition
 from app.services.loader import get_visible
@@ -43,13 +44,23 @@ def preferences_page():
 @login_required
 def recommendations():
     require(current_user, "keep_preferences", current_user.org)
+    # Kept whole for the visitor in the generation of the data: the profile, the list, the
+    # institution's interests and the invitations change only by commits that write, and each
+    # renews it (app/kept_pages.py). Rendered afresh, the scores come from the rankings kept
+    # in the listing generation (services/recommendations.py).
+    page_key = kept_pages.key("recommendations", page_cache.data_generation, page_cache.listing_generation)
+    if page_key and (html := kept_pages.get(page_key)) is not None:
+        return html
     filters = recs.RecommendationFilters.from_args(request.args)
     form = RecommendationFilterForm(formdata=request.args)
     show_refused(form, filters)
     profile, page = recs.recommend(current_user, filters, page=page_arg(request.args),
                                    per_page=current_app.config["PER_PAGE"])
-    return render_template("matching/recommendations.html", form=form, filters=filters, page=page,
+    html = render_template("matching/recommendations.html", form=form, filters=filters, page=page,
                            profile=profile, invitations=recs.received_invitations(current_user))
+    if page_key:
+        kept_pages.put(page_key, html)
+    return html
 
 
 @bp.get("/needs/<int:need_id>/institutions")

@@ -126,6 +126,7 @@ class Interest(db.Model):
         sa.Index("uq_interest_live", "need_id", "org_id", unique=True,
                  sqlite_where=sa.text(_LIVE_SQL), postgresql_where=sa.text(_LIVE_SQL)),
         sa.Index("ix_interest_org_status", "org_id", "status", "updated_at"),
+        sa.Index("ix_interest_org_updated", "org_id", "updated_at", "id"),  # the pipeline's order
         sa.Index("ix_interest_need_status", "need_id", "status"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("disbursed_amount >= 0", name="disbursed_not_negative"),

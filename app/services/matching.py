@@ -17,19 +17,21 @@ negative; a provincial or municipal key project says so when the level fits.
 """
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
-from app.reference import Instrument, Level, industries, industry
+from app.reference import Instrument, Level, industries, industry, label, register_labels
 
 WEIGHTS = {"industry": 25, "amount": 20, "instrument": 20, "district": 15, "term": 10, "level": 10}
 assert sum(WEIGHTS.values()) == 100
 
-FULL, HALF, NONE = 2, 1, 0
-_NEVER = float("-inf")  # credit of a criterion, in halves of its weight
+FULL, HALF, NONE = 2, 1, 0  # credit of a criterion, in halves of its weight
+_NEVER = float("-inf")  # the listing time of a need never listed, in the ranking
 
 # Instruments a lender offering one of a family can usually also offer another of.
 INSTRUMENT_FAMILIES = (
@@ -70,7 +72,7 @@ class Reason(enum.Enum):
 
     @property
     def label(self) -> str:
-        return str(REASON_LABELS[self])
+        return label(self)  # translated once per request and language
 
     def __str__(self) -> str:
         return self.label
@@ -80,7 +82,7 @@ POSITIVE = frozenset({Reason.industry_match, Reason.amount_within, Reason.instru
                       Reason.district_match, Reason.term_within, Reason.level_provincial,
                       Reason.level_municipal, Reason.level_match})
 
-REASON_LABELS = {
+REASON_LABELS = register_labels(Reason, {
     Reason.industry_match: _l("Industry matches"),
     Reason.industry_near: _l("Related industry"),
     Reason.industry_outside: _l("Industry not in preferences"),
@@ -101,10 +103,10 @@ REASON_LABELS = {
     Reason.level_municipal: _l("Municipal key project"),
     Reason.level_match: _l("Project level matches"),
     Reason.level_outside: _l("Project level not in preferences"),
-}
+})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the score reads of a need: its own terms and its project's place in the city."""
 
@@ -152,8 +154,13 @@ class Match:
     def sort_key(self) -> tuple:
         """Best score first; among equals, the newest listed first (never listed: last), then
         the lowest id."""
-        stamp = self.listed_at.timestamp() if self.listed_at is not None else _NEVER
-        return (-self.score, -stamp, self.need_id)
+        return (-self.score, *tie_key(self.need_id, self.listed_at))
+
+
+def tie_key(need_id: int, listed_at: datetime | None) -> tuple:
+    """The order among needs of equal score: newest listed first (never listed: last), then
+    the lowest id."""
+    return (-(listed_at.timestamp() if listed_at is not None else _NEVER), need_id)
 
 
 def wants(profile) -> Wants:
@@ -196,8 +203,14 @@ def facts(obj) -> Facts:
                  zone_code=project.zone_code, level=project.level.value, listed_at=obj.approved_at)
 
 
-def _in_range(value, low, high, below_near, below, within, above_near, above):
-    """The credit and reason of a value against [low, high]; near is within half a bound."""
+def _in_range(value, low, high, reasons) -> tuple[int, Reason | None]:
+    """The credit (in halves of the weight) and reason of a value against [low, high], one
+    test for amounts and terms alike: open (no bound) is full credit without a reason;
+    near is within half a bound; reasons are (slightly below, below, within, slightly
+    above, above)."""
+    if low is None and high is None:
+        return FULL, None
+    below_near, below, within, above_near, above = reasons
     if low is not None and value < low:
         return (HALF, below_near) if value * 2 >= low else (NONE, below)
     if high is not None and value > high:
@@ -205,20 +218,83 @@ def _in_range(value, low, high, below_near, below, within, above_near, above):
     return FULL, within
 
 
-# The weights in halves, and the reasons, bound once: score() runs for every listed need.
-_W_INDUSTRY, _W_AMOUNT, _W_INSTRUMENT, _W_DISTRICT, _W_TERM, _W_LEVEL = (
-    WEIGHTS[c] for c in ("industry", "amount", "instrument", "district", "term", "level"))
 _AMOUNT_REASONS = (Reason.amount_slightly_below, Reason.amount_below, Reason.amount_within,
                    Reason.amount_slightly_above, Reason.amount_above)
 _TERM_REASONS = (Reason.term_near, Reason.term_outside, Reason.term_within, Reason.term_near,
                  Reason.term_outside)
 _LEVEL_REASONS = {Level.provincial.value: Reason.level_provincial, Level.municipal.value: Reason.level_municipal}
 _SECTION = {i.code: i.section for i in industries()}
-(_INDUSTRY_MATCH, _INDUSTRY_NEAR, _INDUSTRY_OUTSIDE, _INSTRUMENT_MATCH, _INSTRUMENT_NEAR, _INSTRUMENT_OUTSIDE,
- _DISTRICT_MATCH, _DISTRICT_OUTSIDE, _LEVEL_MATCH, _LEVEL_OUTSIDE) = (
-    Reason.industry_match, Reason.industry_near, Reason.industry_outside, Reason.instrument_match,
-    Reason.instrument_near, Reason.instrument_outside, Reason.district_match, Reason.district_outside,
-    Reason.level_match, Reason.level_outside)
+
+
+# One function per criterion, each returning (credit in halves of its weight, reason or None):
+# score() adds them up for one need; services/ranking.py calls each once per distinct value
+# of what it reads, for a whole list.
+def industry_credit(w: Wants, code: str) -> tuple[int, Reason | None]:
+    if not w.industries:
+        return FULL, None
+    section = _SECTION.get(code)
+    if code in w.industries or section in w.industries:
+        return FULL, Reason.industry_match
+    if section in w.sections:
+        return HALF, Reason.industry_near
+    return NONE, Reason.industry_outside
+
+
+def amount_credit(w: Wants, amount: Decimal) -> tuple[int, Reason | None]:
+    return _in_range(amount, w.amount_min, w.amount_max, _AMOUNT_REASONS)
+
+
+def instrument_credit(w: Wants, instruments: frozenset) -> tuple[int, Reason | None]:
+    if not w.instruments:
+        return FULL, None
+    if instruments & w.instruments:
+        return FULL, Reason.instrument_match
+    if any(_FAMILY.get(i) in w.families for i in instruments):
+        return HALF, Reason.instrument_near
+    return NONE, Reason.instrument_outside
+
+
+def district_credit(w: Wants, place: tuple[str, str | None]) -> tuple[int, Reason | None]:
+    """place: the project's (district code, zone code or None)."""
+    if not w.districts:
+        return FULL, None
+    district_code, zone_code = place
+    if district_code in w.districts or (zone_code and zone_code in w.districts):
+        return FULL, Reason.district_match
+    return NONE, Reason.district_outside
+
+
+def term_credit(w: Wants, months: int) -> tuple[int, Reason | None]:
+    return _in_range(months, w.term_min, w.term_max, _TERM_REASONS)
+
+
+def level_credit(w: Wants, level: str) -> tuple[int, Reason | None]:
+    if w.levels and level not in w.levels:
+        return NONE, Reason.level_outside
+    return FULL, _LEVEL_REASONS.get(level) or (Reason.level_match if w.levels else None)
+
+
+class Criterion(NamedTuple):
+    name: str
+    weight: int
+    credit: Callable  # (Wants, input) -> (credit in halves, reason or None)
+    read: Callable  # Facts -> input
+
+
+# The criteria in the order of their reasons.
+CRITERIA = (
+    Criterion("industry", WEIGHTS["industry"], industry_credit, lambda f: f.industry_code),
+    Criterion("amount", WEIGHTS["amount"], amount_credit, lambda f: f.amount),
+    Criterion("instrument", WEIGHTS["instrument"], instrument_credit, lambda f: f.instruments),
+    Criterion("district", WEIGHTS["district"], district_credit, lambda f: (f.district_code, f.zone_code)),
+    Criterion("term", WEIGHTS["term"], term_credit, lambda f: f.term_months),
+    Criterion("level", WEIGHTS["level"], level_credit, lambda f: f.level),
+)
+
+
+def total(halves: int) -> int:
+    """The score of a sum of weighted halves (out of 200): rounded half up."""
+    return (halves + 1) // 2
 
 
 def score(need_or_item, profile) -> Match:
@@ -227,62 +303,12 @@ def score(need_or_item, profile) -> Match:
     f, w = facts(need_or_item), wants(profile)
     halves = 0  # out of 200
     reasons: list[Reason] = []
-
-    if not w.industries:
-        halves += _W_INDUSTRY * FULL
-    else:
-        section = _SECTION.get(f.industry_code)
-        if f.industry_code in w.industries or section in w.industries:
-            halves += _W_INDUSTRY * FULL
-            reasons.append(_INDUSTRY_MATCH)
-        elif section in w.sections:
-            halves += _W_INDUSTRY * HALF
-            reasons.append(_INDUSTRY_NEAR)
-        else:
-            reasons.append(_INDUSTRY_OUTSIDE)
-
-    if w.amount_min is None and w.amount_max is None:
-        halves += _W_AMOUNT * FULL
-    else:
-        credit, reason = _in_range(f.amount, w.amount_min, w.amount_max, *_AMOUNT_REASONS)
-        halves += _W_AMOUNT * credit
-        reasons.append(reason)
-
-    if not w.instruments:
-        halves += _W_INSTRUMENT * FULL
-    elif f.instruments & w.instruments:
-        halves += _W_INSTRUMENT * FULL
-        reasons.append(_INSTRUMENT_MATCH)
-    elif any(_FAMILY.get(i) in w.families for i in f.instruments):
-        halves += _W_INSTRUMENT * HALF
-        reasons.append(_INSTRUMENT_NEAR)
-    else:
-        reasons.append(_INSTRUMENT_OUTSIDE)
-
-    if not w.districts:
-        halves += _W_DISTRICT * FULL
-    elif f.district_code in w.districts or (f.zone_code and f.zone_code in w.districts):
-        halves += _W_DISTRICT * FULL
-        reasons.append(_DISTRICT_MATCH)
-    else:
-        reasons.append(_DISTRICT_OUTSIDE)
-
-    if w.term_min is None and w.term_max is None:
-        halves += _W_TERM * FULL
-    else:
-        credit, reason = _in_range(f.term_months, w.term_min, w.term_max, *_TERM_REASONS)
-        halves += _W_TERM * credit
-        reasons.append(reason)
-
-    if w.levels and f.level not in w.levels:
-        reasons.append(_LEVEL_OUTSIDE)
-    else:
-        halves += _W_LEVEL * FULL
-        shown = _LEVEL_REASONS.get(f.level) or (_LEVEL_MATCH if w.levels else None)
-        if shown is not None:
-            reasons.append(shown)
-
-    return Match(need_id=f.need_id, score=(halves + 1) // 2, reasons=tuple(reasons), listed_at=f.listed_at)
+    for _name, weight, credit_of, read in CRITERIA:
+        credit, reason = credit_of(w, read(f))
+        halves += weight * credit
+        if reason is not None:
+            reasons.append(reason)
+    return Match(need_id=f.need_id, score=total(halves), reasons=tuple(reasons), listed_at=f.listed_at)
 
 
 def rank(matches) -> list[Match]:

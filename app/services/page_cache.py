@@ -11,9 +11,10 @@ only when their entries expire (CACHE_DEFAULT_TIMEOUT)."""
 import logging
 import secrets
 
+import sqlalchemy as sa
 from flask import has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session, object_session
 
 from app.extensions import cache
 
@@ -22,18 +23,25 @@ log = logging.getLogger(__name__)
 KEY = "editions:generation"
 
 
-def generation() -> str:
-    value = cache.get(KEY)
-    if value is None:
-        value = new_generation()
+def _current(key: str) -> str:
+    """The generation held under `key`; a new one if there is none (never set, or evicted)."""
+    value = cache.get(key)
+    return _renewed(key) if value is None else value
+
+
+def _renewed(key: str) -> str:
+    value = secrets.token_hex(8)
+    cache.set(key, value, timeout=0)
     return value
+
+
+def generation() -> str:
+    return _current(KEY)
 
 
 def new_generation() -> str:
     """Call after the commit of a publication or a correction."""
-    value = secrets.token_hex(8)
-    cache.set(KEY, value, timeout=0)
-    return value
+    return _renewed(KEY)
 
 
 # ---- the generation of the data -------------------------------------------------------------
@@ -46,16 +54,11 @@ _WROTE = "page_cache_wrote"
 
 
 def data_generation() -> str:
-    value = cache.get(DATA_KEY)
-    if value is None:
-        value = new_data_generation()
-    return value
+    return _current(DATA_KEY)
 
 
 def new_data_generation() -> str:
-    value = secrets.token_hex(8)
-    cache.set(DATA_KEY, value, timeout=0)
-    return value
+    return _renewed(DATA_KEY)
 
 
 def _flushed(session, _context) -> None:
@@ -69,20 +72,91 @@ def _executed(state) -> None:
 
 
 def _committed(session) -> None:
-    if session.info.pop(_WROTE, False) and has_app_context():
-        try:
-            new_data_generation()
-        except Exception:  # noqa: BLE001 - cache unreachable: kept pages expire on their own
-            log.warning("data generation not renewed: cache unreachable", exc_info=True)
+    for flag, key in _RENEWED_ON_COMMIT.items():
+        if session.info.pop(flag, False) and has_app_context():
+            try:
+                _renewed(key)
+            except Exception:  # noqa: BLE001 - cache unreachable: what is kept expires on its own
+                log.warning("%s not renewed: cache unreachable", key, exc_info=True)
 
 
 def _rolled_back(session) -> None:
-    session.info.pop(_WROTE, None)
+    for flag in _RENEWED_ON_COMMIT:
+        session.info.pop(flag, None)
 
 
 def watch_writes() -> None:
-    """Renew the data generation after each commit that wrote (once per process)."""
+    """Renew the data generation after each commit that wrote, and the listing generation
+    after each that changed a scored fact (once per process)."""
     for name, fn in (("after_flush", _flushed), ("do_orm_execute", _executed),
                      ("after_commit", _committed), ("after_rollback", _rolled_back)):
         if not event.contains(Session, name, fn):
             event.listen(Session, name, fn)
+    watch_listing()
+
+
+# ---- the generation of the list's scored facts ---------------------------------------------------
+# 为您推荐 keeps the listed needs' facts and their rankings (services/recommendations.py) in the
+# listing generation. It is renewed after the commit of any session that changed what is listed
+# or what the match score reads of a need: a need's status, amount, term or listing time, its
+# instruments, its project's industry, district, zone or level (rows flushed through the ORM, and
+# INSERT, UPDATE or DELETE statements on those tables run through a session). With a per-process
+# cache other processes see a renewal only when their kept facts expire (LOCAL_SECONDS).
+LISTING_KEY = "listing:generation"
+LISTING_COLUMNS = {  # table: the columns read (None: any row inserted, changed or deleted)
+    "financing_need": frozenset({"status", "amount", "term_months", "approved_at"}),
+    "need_instrument": None,
+    "project": frozenset({"industry_code", "district_code", "zone_code", "level"}),
+}
+LOCAL_SECONDS = 30
+_LISTING = "page_cache_listing"
+_RENEWED_ON_COMMIT = {_WROTE: DATA_KEY, _LISTING: LISTING_KEY}  # session flag: generation
+
+
+def listing_generation() -> str:
+    return _current(LISTING_KEY)
+
+
+def new_listing_generation() -> str:
+    return _renewed(LISTING_KEY)
+
+
+def shared_cache() -> bool:
+    """Whether every process reads the same cache (Redis), so a renewal reaches all at once."""
+    return "redis" in type(cache.cache).__name__.lower()
+
+
+def _flag(mapper, target, *, updated: bool) -> None:
+    columns = LISTING_COLUMNS.get(mapper.local_table.name, False)
+    session = object_session(target)
+    if session is None or columns is False:
+        return
+    if updated and columns is not None:
+        state = sa.inspect(target)
+        if not any(state.attrs[name].history.has_changes() for name in columns):
+            return
+    session.info[_LISTING] = True
+
+
+def _row_written(mapper, connection, target) -> None:  # inserted or deleted
+    _flag(mapper, target, updated=False)
+
+
+def _row_updated(mapper, connection, target) -> None:
+    _flag(mapper, target, updated=True)
+
+
+def _statement_run(state) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in LISTING_COLUMNS:
+            state.session.info[_LISTING] = True
+
+
+def watch_listing() -> None:
+    """Flag the sessions that change a scored fact (once per process; watch_writes renews)."""
+    events = [(Mapper, "after_insert", _row_written), (Mapper, "after_delete", _row_written),
+              (Mapper, "after_update", _row_updated), (Session, "do_orm_execute", _statement_run)]
+    for target, name, fn in events:
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn)

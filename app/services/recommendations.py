@@ -6,15 +6,24 @@ institution can act on (open, express interest). A need sent back for review aft
 material change drops out until it is listed again; edition items are frozen copies of
 listed needs, so they score alike (matching.facts reads either).
 
-Cost grows with the number of listed needs only: one statement reads the few columns
-the score needs of every listed need (its instruments joined in), the score is worked
-out in Python, and only the page shown is loaded in full (one statement more).
+Cost grows with the number of listed needs only, and is paid once per change of the list:
+one statement reads the few columns the score needs of every listed need (their instruments
+aggregated in it) into a ranking.Listing, kept in the process for the listing generation
+(services/page_cache.py: renewed by every commit that changes what is listed or scored) and
+the reader's audience; each profile's ranking, and each filtered one, is kept beside it.
+A page then reads the profile, the page's needs in full and their marks.
 """
 
+import gc
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
@@ -37,12 +46,13 @@ from app.models import (
     UserStatus,
 )
 from app.reference import INSTITUTION_KINDS, Instrument, district, industry, zone
-from app.services import audit, matching
+from app.services import audit, matching, page_cache
 from app.services.errors import InvalidTransition, NotFound
 from app.services.notifications import notify
 from app.services.params import BadNumber, parse_int
-from app.services.permissions import require, visible_invitations, visible_needs
+from app.services.permissions import audience, require, visible_invitations, visible_needs
 from app.services.preferences import get_profile
+from app.services.ranking import Listing, Ranked
 from app.services.search.base import Filters
 from app.services.search.needs import ROW_OPTIONS, with_projects
 
@@ -74,15 +84,30 @@ class RecommendationFilters(Filters):
             f._refuse("min_score", raw.strip()[:40], _l("Enter a score from 0 to 100."))
         return f
 
-    def keeps(self, facts: matching.Facts, match: matching.Match) -> bool:
-        if self.district and self.district not in (facts.district_code, facts.zone_code):
-            return False
+    def tests(self) -> dict:
+        """The filters on the facts, as {criterion name: test of what it reads}
+        (matching.CRITERIA), for ranking.Listing.keep."""
+        tests = {}
+        if self.district:
+            tests["district"] = lambda place: self.district in place
         if self.industry:
-            trade = industry(facts.industry_code)
-            if self.industry not in (facts.industry_code, trade.section if trade else None):
+            def same_trade(code, wanted=self.industry):
+                trade = industry(code)
+                return wanted in (code, trade.section if trade else None)
+            tests["industry"] = same_trade
+        if self.instrument:
+            tests["instrument"] = lambda instruments: self.instrument in instruments
+        return tests
+
+    @property
+    def key(self) -> tuple:
+        return (self.district, self.industry, self.instrument, self.min_score)
+
+    def keeps(self, facts: matching.Facts, match: matching.Match) -> bool:
+        for name, test in self.tests().items():
+            criterion = next(c for c in matching.CRITERIA if c.name == name)
+            if not test(criterion.read(facts)):
                 return False
-        if self.instrument and self.instrument not in facts.instruments:
-            return False
         return self.min_score is None or match.score >= self.min_score
 
 
@@ -101,25 +126,90 @@ class ListPage(Pagination):
 
 
 def listed_facts(user, need_ids=None) -> list[matching.Facts]:
-    """The Facts of every listed need `user` sees (or of those among need_ids): one statement."""
+    """The Facts of every listed need `user` sees (or of those among need_ids): one statement,
+    its columns read as plain values (the instruments aggregated, codes as text)."""
+    text = sa.String()
+    instruments = (sa.select(sa.func.aggregate_strings(sa.type_coerce(NeedInstrument.instrument, text), ","))
+                   .where(NeedInstrument.need_id == FinancingNeed.id).scalar_subquery())
     query = (with_projects(visible_needs(user)).where(FinancingNeed.status == NeedStatus.listed)
-             .outerjoin(NeedInstrument, NeedInstrument.need_id == FinancingNeed.id)
              .with_only_columns(FinancingNeed.id, FinancingNeed.amount, FinancingNeed.term_months,
                                 FinancingNeed.approved_at, Project.industry_code, Project.district_code,
-                                Project.zone_code, Project.level, NeedInstrument.instrument)
-             .order_by(FinancingNeed.id))
+                                Project.zone_code, sa.type_coerce(Project.level, text), instruments))
     if need_ids is not None:
         query = query.where(FinancingNeed.id.in_(list(need_ids) or [0]))
-    rows: dict[int, list] = {}
-    for need_id, amount, term, approved_at, trade, place, zone_code, level, instrument in db.session.execute(query):
-        row = rows.get(need_id)
-        if row is None:
-            row = rows[need_id] = [amount, term, approved_at, trade, place, zone_code, level, set()]
-        if instrument is not None:
-            row[7].add(instrument.value)
-    return [matching.Facts(need_id=i, amount=r[0], term_months=r[1], listed_at=r[2], industry_code=r[3],
-                           district_code=r[4], zone_code=r[5], level=r[6].value, instruments=frozenset(r[7]))
-            for i, r in rows.items()]
+    return [matching.Facts(need_id=i, amount=amount, term_months=term, listed_at=listed_at, industry_code=trade,
+                           district_code=place, zone_code=zone_code, level=level,
+                           instruments=frozenset(chosen.split(",")) if chosen else frozenset())
+            for i, amount, term, listed_at, trade, place, zone_code, level, chosen
+            in db.session.connection().execute(query).all()]
+
+
+@contextmanager
+def no_collection():
+    """Reading a listing allocates tens of thousands of objects that are all kept: the cyclic
+    garbage collector's passes over them, triggered by the allocations alone, were a third
+    of the cold cost at 20,000 listed needs. They are left for after the read."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class KeptRankings:
+    """One app's listed needs (a ranking.Listing per audience) and their rankings per profile
+    and filters, for the listing generation they were read in. Rankings are kept for the
+    RANKINGS most recently asked. Without a shared cache a renewal in another process is not
+    seen: the listing is then read again after page_cache.LOCAL_SECONDS."""
+
+    RANKINGS = 256
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.listings: dict[str, tuple[str, float, int, Listing]] = {}  # audience: generation, read at, serial
+        self.rankings: OrderedDict = OrderedDict()  # (serial, wants, filters): Ranked
+        self.serial = 0
+
+    def listing(self, user, generation: str) -> tuple[int, Listing]:
+        who = audience(user)
+        kept = self.listings.get(who)
+        if kept is not None and kept[0] == generation and (
+                page_cache.shared_cache() or time.monotonic() - kept[1] < page_cache.LOCAL_SECONDS):
+            return kept[2], kept[3]
+        with no_collection():
+            listing = Listing(listed_facts(user))
+        with self.lock:
+            self.serial += 1
+            self.listings[who] = (generation, time.monotonic(), self.serial, listing)
+            return self.serial, listing
+
+    def _kept(self, key, make) -> Ranked:
+        with self.lock:
+            ranked = self.rankings.get(key)
+            if ranked is not None:
+                self.rankings.move_to_end(key)
+                return ranked
+        ranked = make()
+        with self.lock:
+            self.rankings[key] = ranked
+            while len(self.rankings) > self.RANKINGS:
+                self.rankings.popitem(last=False)
+        return ranked
+
+    def ranked(self, user, generation: str, wants: matching.Wants, filters: RecommendationFilters) -> tuple:
+        """(the Listing, its needs ranked for `wants` and narrowed by `filters`)."""
+        serial, listing = self.listing(user, generation)
+        whole = self._kept((serial, wants, None), lambda: listing.rank(wants))
+        if not any(filters.key):
+            return listing, whole
+        return listing, self._kept((serial, wants, filters.key),
+                                   lambda: listing.keep(whole, filters.tests(), filters.min_score))
+
+
+def kept_rankings() -> KeptRankings:
+    return current_app.extensions.setdefault("kept_rankings", KeptRankings())
 
 
 def best_matches(facts, profile, filters: RecommendationFilters | None = None) -> list[matching.Match]:
@@ -139,16 +229,22 @@ class Recommendation:
 def recommend(user, filters: RecommendationFilters | None = None, *, page: int = 1,
               per_page: int = 20, clamp: bool = True) -> tuple[PreferenceProfile | None, ListPage]:
     """为您推荐: the listed needs, best match first, for the user's institution; a page of
-    Recommendations. Three statements whatever the number of needs (profile, scores, page),
-    plus two for the page's marks. A page beyond the last shows the last (clamp), or none
+    Recommendations, their reasons worked out for the page alone. Two statements (profile,
+    page) plus two for the page's marks, and one more (the listed needs' facts) on the first
+    request after the list changed. A page beyond the last shows the last (clamp), or none
     (the API)."""
     require(user, "keep_preferences", user.org)
     profile = get_profile(user.org)
-    matches = best_matches(listed_facts(user), profile, filters or RecommendationFilters())
-    result = ListPage(matches, page=page, per_page=per_page)
+    wants = matching.wants(profile)
+    # The generation is read before the facts are: facts read before a change are kept under
+    # the generation it renews after its commit, never under the new one.
+    listing, ranked = kept_rankings().ranked(user, page_cache.listing_generation(), wants,
+                                             filters or RecommendationFilters())
+    result = ListPage(ranked.positions, page=page, per_page=per_page)
     if clamp and result.pages and page > result.pages:
-        result = ListPage(matches, page=result.pages, per_page=per_page)
-    ids = [m.need_id for m in result.items]
+        result = ListPage(ranked.positions, page=result.pages, per_page=per_page)
+    matches = [listing.match(position, wants) for position in result.items]
+    ids = [m.need_id for m in matches]
     needs = {n.id: n for n in db.session.scalars(
         sa.select(FinancingNeed).where(FinancingNeed.id.in_(ids or [0])).options(*ROW_OPTIONS))}
     interested, invited = set(), set()
@@ -159,7 +255,7 @@ def recommend(user, filters: RecommendationFilters | None = None, *, page: int =
         invited = set(db.session.scalars(visible_invitations(user).where(
             Invitation.need_id.in_(ids)).with_only_columns(Invitation.need_id)))
     result.items = [Recommendation(needs[m.need_id], m, m.need_id in interested, m.need_id in invited)
-                    for m in result.items]
+                    for m in matches if m.need_id in needs]
     return profile, result
 
 
