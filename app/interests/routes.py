@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from app import kept_pages
 from app.extensions import db
 from app.forms import show_errors, show_refused, validate_all
 from app.interests import bp
@@ -26,7 +27,7 @@ from app.interests.forms import (
 )
 from app.models import AuditEntry, FinancingNeed, Interest, RejectionReason
 from app.pagination import paginate
-from app.services import audit, interests
+from app.services import audit, interests, page_cache
 from app.services.errors import InvalidTransition, StaleEdit, ValidationFailed
 from app.services.interests import export as interest_export
 from app.services.interests import workspace
@@ -125,6 +126,12 @@ def index():
     """融资意向工作台: the table (paginated) or, with ?view=board, the board by stage; the
     same filters, kept in the address, for both and for the Excel file."""
     require(current_user, "list_interests", current_user.org)
+    # Kept whole for the visitor in the generation of the data, as the dashboard is: every
+    # step, message, read mark or new interest is a commit that writes and renews it, and a
+    # kept page is at most 30 s old, so days in stage and validity stay right (app/kept_pages.py).
+    page_key = kept_pages.key("interests", page_cache.data_generation)
+    if page_key and (html := kept_pages.get(page_key)) is not None:
+        return html
     filters = InterestFilters.from_args(request.args)
     form = _filter_form(filters)
     view = "board" if request.args.get("view") == "board" else "table"
@@ -135,10 +142,13 @@ def index():
         page = paginate(search_interests(current_user, filters))
         listing = {"page": page, "unread": workspace.unread_counts(current_user, page.items),
                    "totals": workspace.totals(current_user, filters)}
-    return render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
+    html = render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
                            view=view, side=reader_side(current_user),
                            awaiting=workspace.awaiting_count(current_user),
                            days_in_stage=workspace.days_in_stage, **listing)
+    if page_key:
+        kept_pages.put(page_key, html)
+    return html
 
 
 @bp.get("/interests/export.xlsx")

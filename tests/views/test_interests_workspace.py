@@ -355,3 +355,35 @@ def test_reading_or_writing_the_conversation_does_not_make_a_deal_look_recent(cl
     assert abs((db.session.get(type(old), old.id).updated_at - month_ago).total_seconds()) < 1
     table = client.get("/interests/?sort=stale").get_data(as_text=True)
     assert table.index(f"/interests/{old.id}") < table.index(f"/interests/{recent.id}")
+
+
+# ---- kept whole until the next write -------------------------------------------------------------
+def test_the_workspace_is_kept_for_its_visitor_until_the_next_write(client, institution, owner, bank_b,
+                                                                    count_queries):
+    from flask import g
+
+    interest = deal(institution, owner)
+    db.session.commit()
+    login(client, institution)
+
+    def board():
+        g.pop("_login_user", None)
+        g.pop("unread", None)
+        with count_queries() as counter:
+            html = client.get("/interests/?view=board").get_data(as_text=True)
+        return html, len(counter.statements)
+
+    first, rendered = board()
+    assert "条未读" not in first and rendered > 1
+    again, kept = board()
+    assert again == first and kept == 1  # the session alone
+    interests.post_message(owner, interest, "请补充项目资本金到位证明")
+    db.session.commit()
+    after, statements = board()
+    assert "1 条未读" in after and statements == rendered  # the owner's message shows at once
+    interests.step(institution, interest, "contact")
+    db.session.commit()
+    moved, _statements = board()
+    assert lane_count(lanes(moved)["contacted"]) == 1 and lane_count(lanes(moved)["submitted"]) == 0
+    login(client, bank_b)  # another visitor never gets the first one's kept page
+    assert interest.need.project.name not in client.get("/interests/?view=board").get_data(as_text=True)
