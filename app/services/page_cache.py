@@ -12,7 +12,7 @@ import logging
 import secrets
 
 import sqlalchemy as sa
-from flask import has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Mapper, Session, object_session
 
@@ -23,15 +23,27 @@ log = logging.getLogger(__name__)
 KEY = "editions:generation"
 
 
+def _local() -> dict | None:
+    """Without a shared cache, the app's own generations: kept beside the per-process cache,
+    not in it, where a flood of kept pages (a new address each) would evict them and so
+    renew them, throwing away what they keep (for 为您推荐, the listing and its rankings)."""
+    return None if shared_cache() else current_app.extensions.setdefault("page_generations", {})
+
+
 def _current(key: str) -> str:
     """The generation held under `key`; a new one if there is none (never set, or evicted)."""
-    value = cache.get(key)
+    local = _local()
+    value = cache.get(key) if local is None else local.get(key)
     return _renewed(key) if value is None else value
 
 
 def _renewed(key: str) -> str:
     value = secrets.token_hex(8)
-    cache.set(key, value, timeout=0)
+    local = _local()
+    if local is None:
+        cache.set(key, value, timeout=0)
+    else:
+        local[key] = value
     return value
 
 
