@@ -57,18 +57,21 @@ def _view_follow(user, follow: Follow) -> bool:
 
 
 # ---- needs, as interests see them ---------------------------------------------------
-def needs_dealt_in(user) -> sa.Select:
-    """The ids of the needs the user's institution has expressed interest in, whatever
-    became of the interest or the need: it keeps reading its own deals' needs once they
-    leave the list (financed, withdrawn)."""
-    return sa.select(Interest.need_id).where(Interest.org_id == user.org_id)
+def needs_tracked(user) -> sa.Select:
+    """The ids of the needs the user's institution follows or has expressed interest in,
+    whatever became of them: it keeps reading them once they leave the list (financed,
+    withdrawn, back in review after a change of terms), as the notices it is sent link there."""
+    return sa.union(sa.select(Interest.need_id).where(Interest.org_id == user.org_id),
+                    sa.select(Follow.need_id).where(Follow.org_id == user.org_id))
 
 
-def dealt_in(user, need: FinancingNeed) -> bool:
-    """The rule of needs_dealt_in, for one need."""
+def tracks(user, need: FinancingNeed) -> bool:
+    """The rule of needs_tracked, for one need."""
     if not is_institution(user):
         return False
-    return db.session.scalar(needs_dealt_in(user).where(Interest.need_id == need.id).limit(1)) is not None
+    return any(db.session.scalar(sa.select(model.id).where(model.need_id == need.id,
+                                                           model.org_id == user.org_id).limit(1))
+               is not None for model in (Interest, Follow))
 
 
 def _institution_reads(user, need: FinancingNeed) -> bool:

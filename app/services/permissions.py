@@ -78,13 +78,13 @@ def _edit_project(user, project: Project) -> bool:
 
 # ---- needs --------------------------------------------------------------------
 def _view_need(user, need: FinancingNeed) -> bool:
-    """Owners their own, readers the listed ones, and an institution also the needs it has
-    dealt in (interest_rules.dealt_in) once they leave the list."""
+    """Owners their own, readers the listed ones, and an institution also the needs it
+    follows or has expressed interest in (interest_rules.tracks) once they leave the list."""
     if is_admin(user) or is_owner_of(user, need.project.org_id):
         return True
     if _reads_lists(user) and need.status in PUBLIC_NEED_STATUSES:
         return True
-    return interest_rules.dealt_in(user, need)
+    return interest_rules.tracks(user, need)
 
 
 def _view_need_contact(user, need: FinancingNeed) -> bool:
@@ -350,7 +350,7 @@ def visible_needs(user) -> sa.Select:
         return query.join(FinancingNeed.project).where(Project.org_id == user.org_id)
     if is_institution(user):
         return query.where(sa.or_(FinancingNeed.status.in_(PUBLIC_NEED_STATUSES),
-                                  FinancingNeed.id.in_(interest_rules.needs_dealt_in(user))))
+                                  FinancingNeed.id.in_(interest_rules.needs_tracked(user))))
     if _reads_lists(user):
         return query.where(FinancingNeed.status.in_(PUBLIC_NEED_STATUSES))
     return query.where(sa.false())

@@ -1,14 +1,15 @@
-"""The need page and the deals in it: an institution keeps reading the needs it has dealt in
-once they leave the list (the interest page links to them), without their contacts, while
+"""The need page and the deals in it: an institution keeps reading the needs it follows or
+has dealt in once they leave the list (the interest page links to them), without their contacts, while
 another institution still gets 404; owners and admins go from the need to its interests in
 the workspace."""
 
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import InterestStatus, NeedStatus
+from app.models import InterestStatus, NeedStatus, Notification
 from app.reference import OrgKind
 from app.services import formatting, interests
 from tests import factories
@@ -54,3 +55,18 @@ def test_the_need_page_leads_its_owner_and_admins_to_its_interests_in_the_worksp
         assert f"/interests/?need_id={need.id}" in page and f"/interests/export.xlsx?need_id={need.id}" in page
         listed = client.get(f"/interests/?need_id={need.id}").get_data(as_text=True)
         assert f"/interests/{mine.id}\"" in listed and "共1条融资意向" in listed
+
+
+def test_a_follower_reads_the_need_its_notices_link_to_after_it_left_the_list(client, institution, owner, need):
+
+    interests.follow(institution, need)
+    db.session.commit()
+    interests.close_financed(owner, need, partly=True, note="已落实部分资金")
+    db.session.commit()
+    note = db.session.scalar(sa.select(Notification).where(Notification.user_id == institution.id,
+                                                           Notification.kind == "follow_closed"))
+    assert note.link == f"/needs/{need.id}"
+    login(client, institution)
+    assert client.get(note.link).status_code == 200
+    login(client, factories.make_user(factories.make_org(OrgKind.bank), email="c@test.cn"))
+    assert client.get(note.link).status_code == 404
