@@ -88,6 +88,7 @@ class Config:
     # leaves a new interest uncontacted this many working days (法定工作日) is reminded.
     INTEREST_ALERT_DAYS = int(os.environ.get("INTEREST_ALERT_DAYS", "30"))
     INTEREST_CONTACT_WORKDAYS = int(os.environ.get("INTEREST_CONTACT_WORKDAYS", "5"))
+    INTEREST_VALIDITY_NOTICE_DAYS = int(os.environ.get("INTEREST_VALIDITY_NOTICE_DAYS", "7"))
     INTEREST_BOARD_CARDS = int(os.environ.get("INTEREST_BOARD_CARDS", "12"))
     INTEREST_EXPORT_MAX = int(os.environ.get("INTEREST_EXPORT_MAX", "5000"))
     # A job still running after this long (seconds) was left so by a worker that stopped

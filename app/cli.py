@@ -162,9 +162,12 @@ def register(app: Flask) -> None:
 
     @interests.command("remind")
     def interests_remind():
-        """Remind the institutions that left a new interest uncontacted too long (run daily)."""
+        """Remind the institutions that left a new interest uncontacted too long, and those
+        whose offer's validity ends soon (run daily)."""
         from app.services.outcomes import reminders
 
         count = reminders.send_reminders()
+        ending = reminders.send_validity_reminders()
         db.session.commit()
         click.echo(f"{count} reminder(s) sent")
+        click.echo(f"{ending} validity reminder(s) sent")

@@ -180,6 +180,7 @@ class Interest(db.Model):
     funded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the first disbursement
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # declined/withdrawn/rejected
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # left uncontacted
+    validity_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # validity ending
 
     need: Mapped["FinancingNeed"] = relationship()  # noqa: F821
     org: Mapped["Organization"] = relationship()  # noqa: F821

@@ -82,6 +82,11 @@ KINDS = {
         _l("%(by)s did not approve the publication of list edition %(year)s No. %(period)s "
            "and sent it back. Comment: %(comment)s"),
     ),
+    "interest_validity_ending": (
+        _l("Your interest in %(project)s is valid until %(valid_until)s"),
+        _l("Your institution's interest of %(amount)s in “%(project)s” (%(owner)s) is valid until "
+           "%(valid_until)s. If the offer still stands, update its validity date; if not, withdraw it."),
+    ),
     "interest_uncontacted": (
         _l("An owner is waiting for your call: %(project)s"),
         _l("Your institution expressed interest of %(amount)s in “%(project)s” (%(owner)s) and "

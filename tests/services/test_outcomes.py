@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from app.models import InterestStatus, Job, NeedStatus, Notification, RejectionReason
+from app.models import InterestStatus, Job, NeedStatus, Notification, RejectionReason, User
 from app.reference import Instrument, OrgKind
-from app.services import editions, exports
+from app.services import editions, exports, formatting, interests
 from app.services.outcomes import coverage, figures, reminders, report
 from app.services.outcomes.workdays import add_workdays, is_workday, workdays_between
 from tests import factories
@@ -177,3 +177,41 @@ def test_the_remind_command_sends_and_says_how_many(app, runner, owner_org):
     db.session.commit()
     result = runner.invoke(args=["interests", "remind"])
     assert result.exit_code == 0 and "1 reminder(s) sent" in result.output
+
+
+def test_an_offer_whose_validity_ends_soon_is_reminded_once_and_again_after_a_new_date(app, owner_org, mailbox):
+    app.config["INTEREST_VALIDITY_NOTICE_DAYS"] = 7
+    today = formatting.today()
+
+    def interest(email, valid_until, status=InterestStatus.submitted, **kw):
+        need = factories.make_need(factories.make_project(org=owner_org, name=f"{email}项目"),
+                                   status=NeedStatus.listed)
+        return factories.make_interest(need, factories.make_user(factories.make_org(OrgKind.bank), email=email),
+                                       status, valid_until=valid_until, **kw)
+
+    ending = interest("ending@bank.cn", today + timedelta(days=3))
+    later = interest("later@bank.cn", today + timedelta(days=30))
+    credited = interest("credited@bank.cn", today + timedelta(days=2), InterestStatus.approved,
+                        credit_amount=Decimal("100.00"), credit_date=today)
+    db.session.commit()
+    version = ending.version
+
+    assert reminders.send_validity_reminders() == 1
+    db.session.commit()
+    assert reminders.send_validity_reminders() == 0  # once only
+    db.session.commit()
+    db.session.refresh(ending)
+    assert ending.validity_reminded_at is not None and ending.version == version  # not an edit
+    assert later.validity_reminded_at is None and credited.validity_reminded_at is None
+    [mail] = mailbox.to("ending@bank.cn")
+    assert "ending@bank.cn项目" in mail["Subject"] and (today + timedelta(days=3)).isoformat() in mail["Subject"]
+    assert "请更新有效期" in mailbox.body(mail)
+    [notice] = db.session.query(Notification).filter_by(kind="interest_validity_ending").all()
+    assert notice.link == f"/interests/{ending.id}"
+
+    user = db.session.get(User, ending.created_by_id)
+    interests.update_interest(user, ending, factories.interest_data(valid_until=today + timedelta(days=5)),
+                              version=None)
+    db.session.commit()
+    assert ending.validity_reminded_at is None
+    assert reminders.send_validity_reminders() == 1  # the new date ends soon too: told again

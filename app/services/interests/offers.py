@@ -131,6 +131,8 @@ def update_interest(user: User, interest: Interest, data: dict, *, version: int 
     if not changed_after and not reconfirmed:
         return interest  # the same offer again: nothing to record
     interest.reconfirm_since = None
+    if "valid_until" in changed_after:
+        interest.validity_reminded_at = None  # a new date: reminded again before it ends
     audit.record("interest.update", interest, by=user, before=changed_before or None,
                  after=changed_after or None, note=str(_l("Re-confirmed")) if reconfirmed else None)
     db.session.flush()

@@ -1,10 +1,12 @@
 """An institution that leaves a new interest uncontacted is reminded once it has waited
 INTEREST_CONTACT_WORKDAYS working days: the owner is waiting for a call. Each interest is
-reminded once (reminded_at); the reminder goes to the users of the institution through the
-notification inbox and its e-mail job. Run daily by `flask interests remind` (cron or a systemd
-timer)."""
+reminded once (reminded_at). An interest still before credit whose validity date (有效期)
+comes within INTEREST_VALIDITY_NOTICE_DAYS is reminded once too (validity_reminded_at; a new
+date asks for a new reminder). The reminders go to the institution's verified institution
+users through the notification inbox and its e-mail job. Run daily by `flask interests remind`
+(cron or a systemd timer)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -56,3 +58,41 @@ def send_reminders(now: datetime | None = None) -> int:
                            .execution_options(synchronize_session="fetch"))
     return len(due)
 
+
+
+# Before credit the offer is what the owner weighs; once credit is approved the credit's own
+# terms hold, so its validity date no longer matters.
+BEFORE_CREDIT = (InterestStatus.submitted, InterestStatus.contacted, InterestStatus.due_diligence)
+
+
+def due_validity_reminders(now: datetime | None = None) -> list[Interest]:
+    """The interests before credit whose validity date is today or within
+    INTEREST_VALIDITY_NOTICE_DAYS days (Asia/Shanghai), not yet reminded of it."""
+    now = now or utcnow()
+    today = formatting.local(now).date()
+    last = today + timedelta(days=int(current_app.config["INTEREST_VALIDITY_NOTICE_DAYS"]))
+    return list(db.session.scalars(
+        sa.select(Interest)
+        .where(Interest.status.in_(BEFORE_CREDIT), Interest.valid_until.is_not(None),
+               Interest.valid_until >= today, Interest.valid_until <= last,
+               Interest.validity_reminded_at.is_(None))
+        .options(selectinload(Interest.need).selectinload(FinancingNeed.project),
+                 selectinload(Interest.org).selectinload(Organization.users))
+        .order_by(Interest.id)))
+
+
+def send_validity_reminders(now: datetime | None = None) -> int:
+    """Remind each institution whose offer's validity ends soon (the caller commits)."""
+    now = now or utcnow()
+    due = due_validity_reminders(now)
+    for interest in due:
+        project: Project = interest.need.project
+        notify(common.institution_users(interest.org), "interest_validity_ending",
+               {"project": project.name, "owner": project.org.name, "amount": str(interest.amount),
+                "valid_until": interest.valid_until.isoformat()},
+               link=f"/interests/{interest.id}")
+    if due:  # not an edit, as above
+        db.session.execute(sa.update(Interest).where(Interest.id.in_([i.id for i in due]))
+                           .values(validity_reminded_at=now, updated_at=Interest.updated_at)
+                           .execution_options(synchronize_session="fetch"))
+    return len(due)
