@@ -22,6 +22,7 @@ browser_context_args = test_journeys.browser_context_args
 site = test_journeys.site
 
 DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
 READY = dict(funds_secured=Decimal("40000.00"))  # no red readiness flag: the edition publishes
 BLOCKING = {"serious", "critical"}
 PROJECT = "天府大道北延线综合管廊工程"
@@ -55,7 +56,7 @@ def world(owner, institution, bank_b, admin, monkeypatch):
                                                "amount_max": Decimal("100000")},
                              version=0, by=institution)
     db.session.commit()
-    return {"need": need, "interest": talked}
+    return {"need": need, "unasked": funded, "interest": talked}
 
 
 def faults(page) -> list[str]:
@@ -72,29 +73,36 @@ def why(node) -> str:
     return "; ".join(c["message"] for c in checks if c.get("message")) or node.get("failureSummary", "")
 
 
-def test_the_deal_pages_have_no_serious_accessibility_faults(site, page, world, institution, owner, admin):
-    page.set_viewport_size(DESKTOP)
+def test_the_deal_pages_have_no_serious_accessibility_faults(site, page, world, institution, owner, bank_b,
+                                                             admin):
     need, interest = world["need"], world["interest"]
-    # Each page with its heading and something the user came to it for.
+    # Each page with its heading and something the user came to it for; the board and the
+    # tables that scroll sideways on a phone are checked at its width too.
     visits = {
         institution: [("/interests/", "我的融资意向", PROJECT),
-                      ("/interests/?view=board", "我的融资意向", "展开1条已终止意向"),
+                      ("/interests/?view=board", "我的融资意向", "展开1条已终止意向", PHONE),
                       (f"/interests/{interest.id}", f"融资意向 #{interest.id}", ANSWER),
                       ("/recommendations", "为您推荐", PROJECT),
                       ("/preferences", "投资偏好", "保存投资偏好")],
+        bank_b: [(f"/needs/{world['unasked'].id}/interest", "表达融资意向", "发送给项目业主")],
         owner: [(f"/needs/{need.id}", f"融资需求 #{need.id}", "乙银行股份有限公司"),
-                (f"/interests/{interest.id}", f"融资意向 #{interest.id}", QUESTION)],
-        admin: [("/admin/financing", "融资对接成效", "龙泉驿区"),
+                (f"/interests/{interest.id}", f"融资意向 #{interest.id}", QUESTION),
+                ("/interests/", "融资意向", "审批未通过", PHONE)],
+        admin: [("/admin/financing", "融资对接成效", "龙泉驿区", PHONE),
                 ("/admin/financing/coverage", "融资对接成效", PROJECT),
                 ("/admin/financing/refusals", "融资对接成效", "手续不全")],
     }
     found = []
     for user, pages in visits.items():
+        page.set_viewport_size(DESKTOP)
         page.context.clear_cookies()
         log_in(page, site, user)
-        for path, heading, shows in pages:
+        for path, heading, shows, *narrow in pages:
             page.goto(site + path)
-            expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
-            expect(page.get_by_role("main")).to_contain_text(shows)
-            found += faults(page)
+            for size in [DESKTOP, *narrow]:
+                page.set_viewport_size(size)
+                expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+                expect(page.get_by_role("main")).to_contain_text(shows)
+                found += [f"{size['width']} px {fault}" for fault in faults(page)]
+            page.set_viewport_size(DESKTOP)
     assert not found, "axe-core finds serious or critical faults:\n" + "\n".join(found)
