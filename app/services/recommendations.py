@@ -103,13 +103,6 @@ class RecommendationFilters(Filters):
     def key(self) -> tuple:
         return (self.district, self.industry, self.instrument, self.min_score)
 
-    def keeps(self, facts: matching.Facts, match: matching.Match) -> bool:
-        for name, test in self.tests().items():
-            criterion = next(c for c in matching.CRITERIA if c.name == name)
-            if not test(criterion.read(facts)):
-                return False
-        return self.min_score is None or match.score >= self.min_score
-
 
 class ListPage(Pagination):
     """A page of a list already worked out in Python, with the site's pager attributes."""
@@ -210,12 +203,6 @@ class KeptRankings:
 
 def kept_rankings() -> KeptRankings:
     return current_app.extensions.setdefault("kept_rankings", KeptRankings())
-
-
-def best_matches(facts, profile, filters: RecommendationFilters | None = None) -> list[matching.Match]:
-    w = matching.wants(profile)
-    scored = ((f, matching.score(f, w)) for f in facts)
-    return matching.rank(m for f, m in scored if filters is None or filters.keeps(f, m))
 
 
 @dataclass
@@ -332,7 +319,13 @@ def invite(need: FinancingNeed, org_id, *, by: User, message: str | None = None)
 
 
 # ---- the best matches of a new edition, for the publication notices ------------------------------------
-def edition_matches(edition, reader, profile) -> list[matching.Match]:
-    """The best TOP_IN_NOTICE matches among the edition's listed needs for a reader's profile."""
-    need_ids = [item.need_id for item in edition.items]
-    return best_matches(listed_facts(reader, need_ids), profile)[:TOP_IN_NOTICE]
+def edition_matches(edition, reader, profiles) -> dict[int, list[tuple[int, int]]]:
+    """{organisation id: [(need id, score), ...]}: the TOP_IN_NOTICE best of the edition's
+    listed needs for each profile, ranked as 为您推荐 ranks them (one Listing for all)."""
+    listing = Listing(listed_facts(reader, [item.need_id for item in edition.items]))
+    best = {}
+    for profile in profiles:
+        ranked = listing.rank(matching.wants(profile))
+        best[profile.org_id] = [(listing.facts[p].need_id, ranked.scores[p])
+                                for p in ranked.positions[:TOP_IN_NOTICE]]
+    return best

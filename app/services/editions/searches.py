@@ -129,7 +129,7 @@ def notify_readers(edition: Edition, *, email: bool = True) -> None:
 def _best_matches(edition: Edition, readers: list[User]) -> dict[int, list]:
     """{institution id: [[project name, score], ...]}: the best matches of the edition's
     listed needs for each reading institution's preference profile (services/
-    recommendations.py), worked out once per institution; three statements in all."""
+    recommendations.edition_matches); three statements in all."""
     from app.models import FinancingNeed, PreferenceProfile, Project
     from app.services import recommendations
 
@@ -140,10 +140,8 @@ def _best_matches(edition: Edition, readers: list[User]) -> dict[int, list]:
         PreferenceProfile.org_id.in_(list(institutions)))))
     if not profiles:
         return {}
-    facts = recommendations.listed_facts(next(iter(institutions.values())),
-                                         [item.need_id for item in edition.items])
-    top = {p.org_id: recommendations.best_matches(facts, p)[:recommendations.TOP_IN_NOTICE] for p in profiles}
-    ids = {m.need_id for matches in top.values() for m in matches}
+    top = recommendations.edition_matches(edition, next(iter(institutions.values())), profiles)
+    ids = {need_id for matches in top.values() for need_id, _score in matches}
     names = dict(db.session.execute(sa.select(FinancingNeed.id, Project.name).join(FinancingNeed.project)
                                     .where(FinancingNeed.id.in_(list(ids) or [0]))).all())
-    return {org_id: [[names[m.need_id], m.score] for m in matches] for org_id, matches in top.items()}
+    return {org_id: [[names[need_id], score] for need_id, score in matches] for org_id, matches in top.items()}
