@@ -68,7 +68,7 @@ def follow(need_id):
 @bp.post("/needs/<int:need_id>/unfollow")
 @login_required
 def unfollow(need_id):
-    need = interests.followed_need(current_user, need_id) or _need(need_id)  # even once off the list
+    need = _need(need_id)  # a followed need stays visible to its follower off the list too
     interests.unfollow(current_user, need)
     db.session.commit()
     flash(_("You no longer follow this financing need."), "success")

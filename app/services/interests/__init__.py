@@ -8,7 +8,6 @@ statuses through workflow.move only; the caller commits.
 from app.services.interests.closing import close_financed, confirm_overfunding, money_raised, need_closed
 from app.services.interests.follows import (
     follow,
-    followed_need,
     follower_count,
     followers,
     is_following,
@@ -38,7 +37,7 @@ from app.services.interests.pipeline import (
 
 __all__ = [
     "close_financed", "confirm_overfunding", "money_raised", "need_closed",
-    "follow", "followed_need", "follower_count", "followers", "is_following", "tell_followers",
+    "follow", "follower_count", "followers", "is_following", "tell_followers",
     "tell_followers_of_correction", "unfollow",
     "OFFER_FIELDS", "RECONFIRM_FIELDS", "express_interest", "live_interest", "material_change",
     "reconfirm", "update_interest", "validate_offer",

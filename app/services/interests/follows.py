@@ -9,22 +9,12 @@ from app.extensions import db
 from app.models import EditionItem, FinancingNeed, Follow, User
 from app.services import audit
 from app.services.notifications import notify
-from app.services.params import MAX_ID
 from app.services.permissions import require
 
 
 def _mine(user: User, need_id: int) -> Follow | None:
     return db.session.scalar(sa.select(Follow).where(Follow.need_id == need_id,
                                                      Follow.user_id == user.id))
-
-
-def followed_need(user: User, need_id: int) -> FinancingNeed | None:
-    """The need the user follows under this id, whatever its state now (a follower may
-    always stop following); None if the user does not follow it."""
-    if getattr(user, "id", None) is None or not 0 < need_id <= MAX_ID:
-        return None
-    row = _mine(user, need_id)
-    return row.need if row is not None else None
 
 
 def is_following(user: User, need: FinancingNeed) -> bool:
