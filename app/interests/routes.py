@@ -195,8 +195,7 @@ def render_interest(interest: Interest, *, status: int = 200, **forms):
     unread = interests.unread_count(current_user, interest)
     page = render_template("interests/detail.html", interest=interest, need=interest.need,
                            timeline=timeline(interest), messages=messages, unread=unread,
-                           coverage=interests.money_raised(interest.need)
-                           if can(current_user, "view_interests", interest.need) else None,
+                           coverage=interests.money_raised(current_user, interest.need),
                            action_label=audit.action_label, **defaults)
     return page, status
 

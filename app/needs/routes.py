@@ -154,7 +154,7 @@ def interest_panel(need: FinancingNeed) -> dict:
              "coverage": None}
     if can(user, "view_interests", need):
         panel["need_interests"] = db.session.scalars(search_interests(user, InterestFilters(need_id=need.id))).all()
-        panel["coverage"] = interests.money_raised(need)
+        panel["coverage"] = interests.money_raised(user, need)
     if can(user, "count_followers", need):
         panel["follower_count"] = interests.follower_count(user, need)
     if can(user, "keep_interests", user.org):

@@ -12,13 +12,17 @@ from app.services import audit, formatting
 from app.services.interests import common
 from app.services.interests.follows import tell_followers
 from app.services.notifications import notify
-from app.services.permissions import require
+from app.services.permissions import can, require
 from app.services.validation import Errors
 from app.services.workflow import move
 
 
-def money_raised(need: FinancingNeed) -> dict:
-    """The credit approved and the amount disbursed by all institutions, against the amount sought."""
+def money_raised(user: User, need: FinancingNeed) -> dict | None:
+    """The credit approved and the amount disbursed by all institutions, against the amount
+    sought; None for a user who may not see every institution's interests in it (an
+    institution learns nothing of the others' figures)."""
+    if not can(user, "view_interests", need):
+        return None
     return {"credited": common.credited_total(need.id), "disbursed": common.disbursed_total(need.id),
             "amount": need.amount, "open": need.amount_open}
 
