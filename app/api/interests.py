@@ -71,11 +71,15 @@ def express(data):
     return interest
 
 
-def _step(data, interest_id, action):
-    interest = _interest(interest_id)
-    interests.step(current_user(), interest, action, note=data.get("note"))
+def _act(interest_id: int, operation):
+    """One move on the caller's interest through its service, committed: what it returns."""
+    result = operation(current_user(), _interest(interest_id))
     db.session.commit()
-    return interest
+    return result
+
+
+def _step(data, interest_id, action):
+    return _act(interest_id, lambda user, interest: interests.step(user, interest, action, note=data.get("note")))
 
 
 @bp.post("/interests/<int:interest_id>/contact")
@@ -107,10 +111,7 @@ def withdraw(data, interest_id):
 @bp.response(200, InterestDetailSchema)
 def approve(data, interest_id):
     """授信: the institution records its credit approval (amount, date, conditions)."""
-    interest = _interest(interest_id)
-    interests.approve_credit(current_user(), interest, data)
-    db.session.commit()
-    return interest
+    return _act(interest_id, lambda user, interest: interests.approve_credit(user, interest, data))
 
 
 @bp.post("/interests/<int:interest_id>/reject")
@@ -118,10 +119,8 @@ def approve(data, interest_id):
 @bp.response(200, InterestDetailSchema)
 def reject(data, interest_id):
     """The institution refuses credit, with a reason (a note is required for "other")."""
-    interest = _interest(interest_id)
-    interests.reject(current_user(), interest, reason=data["reason"], note=data.get("note"))
-    db.session.commit()
-    return interest
+    return _act(interest_id, lambda user, interest: interests.reject(user, interest, reason=data["reason"],
+                                                                      note=data.get("note")))
 
 
 @bp.post("/interests/<int:interest_id>/decline")
@@ -129,20 +128,14 @@ def reject(data, interest_id):
 @bp.response(200, InterestDetailSchema)
 def decline(data, interest_id):
     """The need's owner declines the interest, with a reason."""
-    interest = _interest(interest_id)
-    interests.decline(current_user(), interest, reason=data["reason"])
-    db.session.commit()
-    return interest
+    return _act(interest_id, lambda user, interest: interests.decline(user, interest, reason=data["reason"]))
 
 
 @bp.post("/interests/<int:interest_id>/reconfirm")
 @bp.response(200, InterestDetailSchema)
 def reconfirm(interest_id):
     """The institution re-confirms its interest after a change of the need's terms."""
-    interest = _interest(interest_id)
-    interests.reconfirm(current_user(), interest)
-    db.session.commit()
-    return interest
+    return _act(interest_id, interests.reconfirm)
 
 
 @bp.get("/interests/<int:interest_id>/disbursements")
@@ -158,10 +151,7 @@ def list_disbursements(interest_id):
 def disburse(data, interest_id):
     """放款: one tranche. 422 if all institutions together would disburse more than the
     amount sought without the owner's acceptance, or more than this credit."""
-    interest = _interest(interest_id)
-    row = interests.record_disbursement(current_user(), interest, data)
-    db.session.commit()
-    return row
+    return _act(interest_id, lambda user, interest: interests.record_disbursement(user, interest, data))
 
 
 @bp.get("/interests/<int:interest_id>/messages")
