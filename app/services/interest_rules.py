@@ -123,18 +123,25 @@ RULES: dict[tuple[str, type], Callable] = {
 }
 
 
-def visible_interests(user) -> sa.Select:
+def deal_scope(model, user) -> sa.Select:
+    """The rows of `model` an institution holds on a need (its org_id and need_id: interests,
+    invitations): administrators see all, an institution its own, an owner those on its own
+    needs, anyone else none."""
     user = signed_in(user)
-    query = sa.select(Interest)
+    query = sa.select(model)
     if is_admin(user):
         return query
     if is_institution(user):
-        return query.where(Interest.org_id == user.org_id)
+        return query.where(model.org_id == user.org_id)
     if is_owner(user):
         own = (sa.select(FinancingNeed.id).join(FinancingNeed.project)
                .where(Project.org_id == user.org_id))
-        return query.where(Interest.need_id.in_(own))
+        return query.where(model.need_id.in_(own))
     return query.where(sa.false())
+
+
+def visible_interests(user) -> sa.Select:
+    return deal_scope(Interest, user)
 
 
 def visible_follows(user) -> sa.Select:

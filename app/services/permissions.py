@@ -375,16 +375,7 @@ def visible_saved_searches(user) -> sa.Select:
 def visible_invitations(user) -> sa.Select:
     """定向推送: an institution's users list those sent to it; an owner those on its own
     needs; admins all."""
-    user = signed_in(user)
-    query = sa.select(Invitation)
-    if is_admin(user):
-        return query
-    if is_institution(user):
-        return query.where(Invitation.org_id == user.org_id)
-    if is_owner(user):
-        owned = sa.select(FinancingNeed.id).join(FinancingNeed.project).where(Project.org_id == user.org_id)
-        return query.where(Invitation.need_id.in_(owned))
-    return query.where(sa.false())
+    return interest_rules.deal_scope(Invitation, user)
 
 
 # Each scoped model and its one scope: what `user` sees of it is exactly the rows for which
