@@ -355,3 +355,16 @@ def test_a_selection_is_named_and_titled_as_such_and_contacts_only_on_request(it
     assert "筛选结果（所属区（市）县：双流区；融资方式：项目贷款）" in text and "联系人" in text
     assert "".join(CONTACTS.values()) in text  # name, phone and e-mail in the contact column
     assert "本文件含联系方式" in text
+
+
+def test_a_moment_is_written_in_beijing_time_without_a_zone():
+    from datetime import UTC, datetime
+
+    from openpyxl import Workbook
+
+    from app.services.exports.spreadsheet import Column, write_table
+
+    ws = Workbook().active
+    write_table(ws, (Column("at", "时间", "datetime", 19),), [{"at": datetime(2026, 12, 1, 2, 30, tzinfo=UTC)}])
+    assert ws["A2"].value == datetime(2026, 12, 1, 10, 30)
+    assert ws["A2"].number_format == "yyyy-mm-dd hh:mm:ss"

@@ -32,7 +32,7 @@ def audit_xlsx(lines: Sequence, *, filters_text: str = "") -> bytes:
     def row(line) -> dict:
         e = line.entry
         return {
-            "at": e.at.astimezone(TZ).replace(tzinfo=None) if e.at else None,
+            "at": e.at,
             "actor": line.actor, "actor_org": line.actor_org, "ip": e.ip or "",
             "action": line.action, "object_type": line.object_type, "object": line.object,
             "fields": "\n".join(c.label for c in line.changes),

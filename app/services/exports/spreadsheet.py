@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.services.formatting import local
+
 # ---------------------------------------------------------------------------
 # Formula-injection guard (PRODUCT.md §5: formula-safe spreadsheet exports)
 # ---------------------------------------------------------------------------
@@ -42,9 +44,8 @@ def formula_safe(value: Any) -> Any:
 class Column:
     key: str
     header: str
-    kind: str  # text | int | money | rate | date
+    kind: str  # text | int | money | rate | date | datetime
     width: int  # Excel column width, in characters
-
 
 
 MONEY_FORMAT = "#,##0.00"
@@ -56,6 +57,8 @@ def _xlsx_value(column: Column, value):
         return None
     if column.kind == "text":
         return formula_safe(value)
+    if column.kind == "datetime" and value.tzinfo is not None:  # as Excel keeps it: Beijing time, no zone
+        return local(value).replace(tzinfo=None)
     return value  # Decimal, int and date stay typed: numbers and dates in Excel
 
 

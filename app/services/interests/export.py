@@ -80,11 +80,6 @@ def columns(side: str | None) -> tuple[Column, ...]:
     return tuple(cols)
 
 
-def _naive(moment: datetime | None) -> datetime | None:
-    """A time as Excel keeps it: Beijing time, without a zone."""
-    return local(moment).replace(tzinfo=None) if moment else None
-
-
 def _row(interest: Interest, contact: bool) -> dict:
     need, project = interest.need, interest.need.project
     place, trade = district(project.district_code), industry(project.industry_code)
@@ -100,7 +95,7 @@ def _row(interest: Interest, contact: bool) -> dict:
         "expressed": local(interest.created_at).date() if interest.created_at else None,
         "days": days_in_stage(interest),
         "credit_amount": interest.credit_amount, "credit_date": interest.credit_date,
-        "disbursed": interest.disbursed_amount, "updated": _naive(interest.updated_at),
+        "disbursed": interest.disbursed_amount, "updated": interest.updated_at,
         "owner_contact": need.contact_name if contact else None,
         "owner_phone": need.contact_phone if contact else None,
         "manager": manager.name if manager else None,
