@@ -210,9 +210,11 @@ def detail(interest_id):
     return page
 
 
-def _run(interest: Interest, form, operation, success: str, form_name: str, action: str):
-    """One step from a form of the interest page: refused input is shown in place, kept.
-    Who may take the step is asked first, before the input is read."""
+def _run(interest_id: int, action: str, form, form_name: str, operation, success: str):
+    """One step from a form of the interest page: `operation(interest)` through its service.
+    Who may take the step is asked first, before the input is read; refused input is shown
+    in place, kept."""
+    interest = _interest(interest_id)
     try:
         require(current_user, action, interest)  # 404 or 403 before anything is read
     except InvalidTransition as exc:  # the right person at the wrong stage
@@ -221,7 +223,7 @@ def _run(interest: Interest, form, operation, success: str, form_name: str, acti
     if not form.validate_on_submit():
         return render_interest(interest, status=422, **{form_name: form})
     try:
-        operation()
+        operation(interest)
     except ValidationFailed as exc:
         db.session.rollback()
         show_errors(form, exc)
@@ -236,10 +238,10 @@ def _run(interest: Interest, form, operation, success: str, form_name: str, acti
 
 
 def _step(interest_id: int, action: str):
-    interest = _interest(interest_id)
     form = NoteForm(step=action)
-    return _run(interest, form, lambda: interests.step(current_user, interest, action, note=form.note.data),
-                _("The financing interest has moved on. The owner has been notified."), f"{action}_form", action)
+    return _run(interest_id, action, form, f"{action}_form",
+                lambda interest: interests.step(current_user, interest, action, note=form.note.data),
+                _("The financing interest has moved on. The owner has been notified."))
 
 
 @bp.post("/interests/<int:interest_id>/contact")
@@ -263,59 +265,56 @@ def withdraw(interest_id):
 @bp.post("/interests/<int:interest_id>/approve")
 @login_required
 def approve(interest_id):
-    interest = _interest(interest_id)
     form = CreditForm()
-    return _run(interest, form, lambda: interests.approve_credit(current_user, interest, form.data),
-                _("Credit approval recorded. The owner has been notified."), "credit_form", "approve")
+    return _run(interest_id, "approve", form, "credit_form",
+                lambda interest: interests.approve_credit(current_user, interest, form.data),
+                _("Credit approval recorded. The owner has been notified."))
 
 
 @bp.post("/interests/<int:interest_id>/disbursements")
 @login_required
 def disburse(interest_id):
-    interest = _interest(interest_id)
     form = DisbursementForm()
-    return _run(interest, form, lambda: interests.record_disbursement(current_user, interest, form.data),
-                _("Disbursement recorded. The owner has been notified."), "disbursement_form", "disburse")
+    return _run(interest_id, "disburse", form, "disbursement_form",
+                lambda interest: interests.record_disbursement(current_user, interest, form.data),
+                _("Disbursement recorded. The owner has been notified."))
 
 
 @bp.post("/interests/<int:interest_id>/reject")
 @login_required
 def reject(interest_id):
-    interest = _interest(interest_id)
     form = RejectForm()
     reason = {r.value: r for r in RejectionReason}.get(form.reason.data)
-    return _run(interest, form, lambda: interests.reject(current_user, interest, reason=reason,
-                                                         note=form.note.data),
-                _("Credit refusal recorded. The owner has been notified."), "reject_form", "reject")
+    return _run(interest_id, "reject", form, "reject_form",
+                lambda interest: interests.reject(current_user, interest, reason=reason, note=form.note.data),
+                _("Credit refusal recorded. The owner has been notified."))
 
 
 @bp.post("/interests/<int:interest_id>/decline")
 @login_required
 def decline(interest_id):
-    interest = _interest(interest_id)
     form = DeclineForm()
-    return _run(interest, form, lambda: interests.decline(current_user, interest, reason=form.reason.data),
-                _("Financing interest declined. The institution has been notified."), "decline_form", "decline")
+    return _run(interest_id, "decline", form, "decline_form",
+                lambda interest: interests.decline(current_user, interest, reason=form.reason.data),
+                _("Financing interest declined. The institution has been notified."))
 
 
 @bp.post("/interests/<int:interest_id>/reconfirm")
 @login_required
 def reconfirm(interest_id):
-    interest = _interest(interest_id)
-    form = NoteForm()
-    return _run(interest, form, lambda: interests.reconfirm(current_user, interest),
-                _("Financing interest re-confirmed."), "note_form", "reconfirm")
+    return _run(interest_id, "reconfirm", NoteForm(), "note_form",
+                lambda interest: interests.reconfirm(current_user, interest), _("Financing interest re-confirmed."))
 
 
 @bp.post("/interests/<int:interest_id>/messages")
 @login_required
 def message(interest_id):
-    interest = _interest(interest_id)
     form = MessageForm()
     upload = request.files.get("file")
     files = [(upload.filename, upload.read())] if upload is not None and upload.filename else []
-    return _run(interest, form, lambda: interests.post_message(current_user, interest, form.body.data, files),
-                _("Message sent."), "message_form", "message")
+    return _run(interest_id, "message", form, "message_form",
+                lambda interest: interests.post_message(current_user, interest, form.body.data, files),
+                _("Message sent."))
 
 
 # ---- the owner's side of the need ---------------------------------------------------------------
