@@ -20,6 +20,7 @@ from app.models.interest import (
     INTEREST_TRANSITIONS,
     LIVE_INTEREST_STATUSES,
     PIPELINE_STAGES,
+    STAGE_ENTERED_AT,
     Disbursement,
     Follow,
     Interest,
@@ -75,7 +76,7 @@ __all__ = [
     "TRANSITIONS",
     "JOB_TRANSITIONS", "Job", "JobStatus",
     "CLOSED_INTEREST_STATUSES", "CREDITED_INTEREST_STATUSES", "EXIT_STATUSES",
-    "PIPELINE_STAGES", "INTEREST_TRANSITIONS", "LIVE_INTEREST_STATUSES", "Disbursement",
+    "PIPELINE_STAGES", "STAGE_ENTERED_AT", "INTEREST_TRANSITIONS", "LIVE_INTEREST_STATUSES", "Disbursement",
     "Follow", "Interest", "InterestMessage", "InterestStatus", "Invitation", "MessageSide",
     "PreferenceProfile", "RejectionReason",
 ]

@@ -57,6 +57,12 @@ LIVE_INTEREST_STATUSES = frozenset(PIPELINE_STAGES)
 CLOSED_INTEREST_STATUSES = frozenset(EXIT_STATUSES)
 # The interests that hold a credit (授信): approved, and funded on it.
 CREDITED_INTEREST_STATUSES = frozenset({InterestStatus.approved, InterestStatus.funded})
+# The column that holds when an interest entered each status; every exit is closed_at.
+STAGE_ENTERED_AT = {
+    InterestStatus.submitted: "created_at", InterestStatus.contacted: "contacted_at",
+    InterestStatus.due_diligence: "due_diligence_at", InterestStatus.approved: "approved_at",
+    InterestStatus.funded: "funded_at", **{s: "closed_at" for s in EXIT_STATUSES},
+}
 _LIVE_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in InterestStatus
                                                if s in LIVE_INTEREST_STATUSES))
 

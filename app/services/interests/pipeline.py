@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Disbursement, Interest, InterestStatus, RejectionReason, User
+from app.models import STAGE_ENTERED_AT, Disbursement, Interest, InterestStatus, RejectionReason, User
 from app.models.base import utcnow
 from app.services import audit, formatting
 from app.services.errors import ValidationFailed
@@ -23,18 +23,11 @@ INSTITUTION_MOVES = {
     "start_due_diligence": InterestStatus.due_diligence,
     "withdraw": InterestStatus.withdrawn,
 }
-CLOSING = {InterestStatus.declined, InterestStatus.withdrawn, InterestStatus.rejected}
 
 
 def _move(interest: Interest, to: InterestStatus, *, by: User, note: str | None) -> None:
     move(interest, to, by=by, note=note)
-    now = utcnow()
-    stamp = {InterestStatus.contacted: "contacted_at", InterestStatus.due_diligence: "due_diligence_at",
-             InterestStatus.approved: "approved_at", InterestStatus.funded: "funded_at"}.get(to)
-    if stamp:
-        setattr(interest, stamp, now)
-    if to in CLOSING:
-        interest.closed_at = now
+    setattr(interest, STAGE_ENTERED_AT[to], utcnow())
     db.session.flush()
 
 

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import (
     EXIT_STATUSES,
     LIVE_INTEREST_STATUSES,
+    STAGE_ENTERED_AT,
     Interest,
     InterestMessage,
     InterestStatus,
@@ -184,13 +185,9 @@ def awaiting_count(user) -> int | None:
     return count_interests(user, InterestFilters(action="1"))
 
 
-STAGE_ENTERED = {S.submitted: "created_at", S.contacted: "contacted_at", S.due_diligence: "due_diligence_at",
-                 S.approved: "approved_at", S.funded: "funded_at"}
-
-
 def stage_since(interest: Interest) -> datetime:
     """When the interest reached its present stage (an exit: when it ended)."""
-    return getattr(interest, STAGE_ENTERED.get(interest.status, "closed_at")) or interest.updated_at
+    return getattr(interest, STAGE_ENTERED_AT[interest.status]) or interest.updated_at
 
 
 def days_in_stage(interest: Interest) -> int:
