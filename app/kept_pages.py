@@ -13,6 +13,7 @@ idle timeout.
 
 import hashlib
 import logging
+from collections.abc import Callable
 
 from flask import request, session
 from flask_babel import get_locale
@@ -55,3 +56,15 @@ def put(page_key: str, html: str) -> None:
         cache.set(page_key, html.replace(generate_csrf(), CSRF_PLACEHOLDER), timeout=SECONDS)
     except Exception:  # noqa: BLE001
         log.warning("page cache unreachable", exc_info=True)
+
+
+def serve(kind: str, *generations, render: Callable[[], str]) -> str:
+    """This request's page as kept, or rendered by `render()` and kept: a whole page kept
+    for its visitor in the given generations."""
+    page_key = key(kind, *generations)
+    if page_key and (html := get(page_key)) is not None:
+        return html
+    html = render()
+    if page_key:
+        put(page_key, html)
+    return html

@@ -129,9 +129,10 @@ def index():
     # Kept whole for the visitor in the generation of the data, as the dashboard is: every
     # step, message, read mark or new interest is a commit that writes and renews it, and a
     # kept page is at most 30 s old, so days in stage and validity stay right (app/kept_pages.py).
-    page_key = kept_pages.key("interests", page_cache.data_generation)
-    if page_key and (html := kept_pages.get(page_key)) is not None:
-        return html
+    return kept_pages.serve("interests", page_cache.data_generation, render=_workspace)
+
+
+def _workspace() -> str:
     filters = InterestFilters.from_args(request.args)
     form = _filter_form(filters)
     view = "board" if request.args.get("view") == "board" else "table"
@@ -142,13 +143,10 @@ def index():
         page = paginate(search_interests(current_user, filters))
         listing = {"page": page, "unread": workspace.unread_counts(current_user, page.items),
                    "totals": workspace.totals(current_user, filters)}
-    html = render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
+    return render_template("interests/index.html", form=form, filters=filters, filtered=filters.active,
                            view=view, side=reader_side(current_user),
                            awaiting=workspace.awaiting_count(current_user),
                            days_in_stage=workspace.days_in_stage, **listing)
-    if page_key:
-        kept_pages.put(page_key, html)
-    return html
 
 
 @bp.get("/interests/export.xlsx")

@@ -27,13 +27,7 @@ from app.urls import local_url
 def index():
     # Kept whole for the visitor in the generation of the data: any commit that writes
     # renews it, so the figures are never older than the last change (app/kept_pages.py).
-    page_key = kept_pages.key("home", page_cache.data_generation, page_cache.generation)
-    if page_key and (html := kept_pages.get(page_key)) is not None:
-        return html
-    html = _dashboard()
-    if page_key:
-        kept_pages.put(page_key, html)
-    return html
+    return kept_pages.serve("home", page_cache.data_generation, page_cache.generation, render=_dashboard)
 
 
 def _dashboard() -> str:

@@ -48,19 +48,18 @@ def recommendations():
     # institution's interests and the invitations change only by commits that write, and each
     # renews it (app/kept_pages.py). Rendered afresh, the scores come from the rankings kept
     # in the listing generation (services/recommendations.py).
-    page_key = kept_pages.key("recommendations", page_cache.data_generation, page_cache.listing_generation)
-    if page_key and (html := kept_pages.get(page_key)) is not None:
-        return html
+    return kept_pages.serve("recommendations", page_cache.data_generation, page_cache.listing_generation,
+                            render=_recommendations)
+
+
+def _recommendations() -> str:
     filters = recs.RecommendationFilters.from_args(request.args)
     form = RecommendationFilterForm(formdata=request.args)
     show_refused(form, filters)
     profile, page = recs.recommend(current_user, filters, page=page_arg(request.args),
                                    per_page=current_app.config["PER_PAGE"])
-    html = render_template("matching/recommendations.html", form=form, filters=filters, page=page,
+    return render_template("matching/recommendations.html", form=form, filters=filters, page=page,
                            profile=profile, invitations=recs.received_invitations(current_user))
-    if page_key:
-        kept_pages.put(page_key, html)
-    return html
 
 
 @bp.get("/needs/<int:need_id>/institutions")
